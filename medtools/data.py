@@ -254,6 +254,11 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
             lacks one of the six MedMNIST arrays.
     """
     path = Path(path)
+    if not zipfile.is_zipfile(path):
+        raise DataError(
+            f"{path} is not a readable .npz archive (not a zip file). "
+            f"Delete it and fetch the official file again."
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}

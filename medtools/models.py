@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+if find_spec("medtools._models_article"):
+    from medtools._models_article import *  # noqa: F403
 if find_spec("medtools._models_count"):
     from medtools._models_count import *  # noqa: F403
 if find_spec("medtools._models_seq"):

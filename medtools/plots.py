@@ -127,7 +127,7 @@ def volume_slices(
     idx = np.linspace(0, volume.shape[axis] - 1, n).round().astype(int)
     fig, axes = plt.subplots(1, n, figsize=(size * n, size + (0.4 if title else 0.2)))
     vmax = volume.max() or 1
-    for ax, i in zip(np.atleast_1d(axes), idx):
+    for ax, i in zip(np.atleast_1d(axes), idx, strict=True):
         ax.imshow(np.take(volume, i, axis=axis), cmap="gray", vmin=0, vmax=vmax)
         ax.set_title(f"slice {i}", fontsize=8)
         ax.axis("off")

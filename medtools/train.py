@@ -43,7 +43,7 @@ def set_seed(seed: int, *, deterministic: bool = True) -> None:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global RNG that older code uses
     import keras
     import tensorflow as tf
 
