@@ -18,6 +18,7 @@ import json
 import os
 import random
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,11 @@ def fit_cached(
     model = build()
     if cache and weights.exists() and meta.exists():
         try:
-            model.load_weights(weights)
+            with warnings.catch_warnings():
+                # The cached optimizer state is not restored (the model is for
+                # inference or fine-tuning from here); Keras warns about that.
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(weights)
             record = json.loads(meta.read_text())
             record["cached"] = True
             return model, record
