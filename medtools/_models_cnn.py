@@ -31,11 +31,11 @@ MAX_COMPACT_PARAMS = ARTICLE_PARAMS * 2 // 100
 def compact_cnn(
     input_shape: tuple[int, int, int] = (28, 28, 1),
     *,
-    widths: Sequence[int] = (16, 32, 64),
+    widths: Sequence[int] = (24, 48, 96),
     convs_per_stage: Sequence[int] = (1, 1, 1),
     dropout: float = 0.2,
     bn_momentum: float = 0.9,
-    learning_rate: float | Any = 1e-3,
+    learning_rate: float | Any = 2e-3,
     name: str = "compact_cnn",
 ) -> keras.Model:
     """A small binary CNN: (Conv-BN-ReLU)×k stages, max pooling between stages, GAP, sigmoid.
@@ -48,12 +48,15 @@ def compact_cnn(
 
     The convolutions have no bias because the batch normalisation that follows adds
     its own shift (β). The parameter count does not depend on the image size
-    (global average pooling), unlike the article's ``Flatten → Dense(512)``.
+    (global average pooling), unlike the article's ``Flatten → Dense(512)``. The
+    defaults are the configuration chosen on validation data in the chapter (52,825
+    parameters at 28×28×1); :mod:`medtools.benchmark` trains it with a cosine-decayed
+    learning rate.
 
     Args:
         input_shape: ``(H, W, C)`` of one float32 image in [0, 1], e.g. ``(28, 28, 1)``;
             H and W must be at least ``2 ** (S - 1)`` for ``S`` stages.
-        widths: output channels of each stage.
+        widths: output channels of each stage (default 24, 48, 96).
         convs_per_stage: number of Conv-BN-ReLU units in each stage (same length
             as ``widths``).
         dropout: dropout rate before the output layer (0 disables it).

@@ -3,7 +3,8 @@
 * counting parameters and FLOPs — chapter *Core concepts* (``chapters/concepts``);
 * slice-encoder + GRU and 3-D CNN — chapter *Recurrent networks* (``chapters/rnn``);
 * Vision Transformer and its CNN baseline — chapter *Self-attention* (``chapters/attention``);
-* the article's CNN and the compact CNN — chapter *The Keras classifier* (``chapters/keras_classifier``).
+* the article's CNN — chapters *Core concepts* and *The Keras classifier*; the compact CNN —
+  chapter *Beyond the article's model* (``chapters/beyond_article``).
 """
 
 from __future__ import annotations

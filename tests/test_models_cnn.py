@@ -40,7 +40,8 @@ def test_global_average_pooling_makes_params_independent_of_image_size() -> None
     large = models.compact_cnn((150, 150, 1)).count_params()
     assert small == large
     rgb = models.compact_cnn((28, 28, 3)).count_params()
-    assert rgb - small == 9 * 2 * 16  # only the first convolution sees the channels
+    assert rgb - small == 9 * 2 * 24  # only the first convolution sees the channels
+    assert small == 52_825  # the chapter's configuration (default widths 24, 48, 96)
 
 
 def test_forward_pass_and_one_training_step() -> None:
