@@ -1,0 +1,113 @@
+"""Chapter plumbing: what every chapter needs and no chapter should define.
+
+Introduced in the chapter *A first look at medical images* (``chapters/background``) and
+used by every chapter's setup cell:
+
+* :func:`setup` — the book's figure style, seeding, and one line of versions;
+* :func:`show_source` — print a ``medtools`` function without its docstring, so a chapter
+  can show the code it has just derived;
+* :func:`markdown_table` — a list of rows as a Markdown table (displayed with
+  ``IPython.display.Markdown``);
+* :func:`sample_xrays` — the small fixed batch of PneumoniaMNIST test X-rays (four normal,
+  four pneumonia) that the theory chapters (CNN, RNN, attention) run their layers on.
+
+This module imports TensorFlow only inside :func:`setup` and :func:`sample_xrays`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["markdown_table", "sample_xrays", "setup", "show_source"]
+
+
+def setup(seed: int = 0, *, deterministic: bool = True) -> str:
+    """Prepare a chapter: the book's Matplotlib style, seeds, and a line of versions.
+
+    Args:
+        seed: passed to :func:`medtools.train.set_seed` (Python, NumPy, TensorFlow, Keras).
+        deterministic: switch on TensorFlow's deterministic ops (see ``set_seed``).
+
+    Returns:
+        The versions line (``"medtools 0.1.0 | keras 3.x | tensorflow 2.x"``), also printed.
+    """
+    import keras
+    import tensorflow as tf
+
+    import medtools
+    from medtools import plots, train
+
+    plots.use_style()
+    train.set_seed(seed, deterministic=deterministic)
+    np.set_printoptions(legacy="1.25")  # NumPy scalars print as plain numbers (for glue)
+    line = f"medtools {medtools.__version__} | keras {keras.__version__} | tensorflow {tf.__version__}"
+    print(line)
+    return line
+
+
+def show_source(fn: Callable[..., Any]) -> str:
+    """Print (and return) the source of ``fn`` with its docstring left out.
+
+    Args:
+        fn: a function or class defined in a source file (``inspect.getsource`` must find it).
+
+    Raises:
+        TypeError: ``fn`` has no Python source (a built-in or a C extension).
+    """
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError) as exc:
+        raise TypeError(f"show_source needs a Python function or class with source code, got {fn!r}.") from exc
+    quotes = '"' * 3
+    head, sep, rest = source.partition(quotes)
+    if sep:
+        text = head.rstrip() + "\n" + rest.partition(quotes)[2].strip("\n") + "\n"
+    else:
+        text = source
+    print(text)
+    return text
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table with ``header`` and ``rows`` (cells formatted with ``str``).
+
+    Raises:
+        ValueError: a row has another number of cells than the header.
+    """
+    header = [str(h) for h in header]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, row in enumerate(rows):
+        cells = [str(c) for c in row]
+        if len(cells) != len(header):
+            raise ValueError(f"row {i} has {len(cells)} cells, the header has {len(header)}: {row!r}.")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def sample_xrays(per_class: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """A small fixed batch of PneumoniaMNIST **test** X-rays: the first ``per_class``
+    normal images, then the first ``per_class`` pneumonia images, in file order.
+
+    The theory chapters (CNN, RNN, attention) run their layers on this batch, so a
+    figure in one chapter shows the same eight X-rays as in another.
+
+    Returns:
+        ``(x, y)``: ``x`` float32 ``(2 * per_class, 28, 28, 1)`` in [0, 1], ``y`` int64
+        ``(2 * per_class,)`` (0 normal, 1 pneumonia).
+
+    Raises:
+        ValueError: ``per_class`` is not between 1 and the size of the smaller class.
+    """
+    from medtools import data
+
+    test = data.load("pneumoniamnist").test
+    y = np.asarray(test.y).reshape(-1)
+    smaller = int(min(np.sum(y == 0), np.sum(y == 1)))
+    if not 1 <= per_class <= smaller:
+        raise ValueError(f"per_class must be between 1 and {smaller}, got {per_class}.")
+    idx = np.concatenate([np.flatnonzero(y == c)[:per_class] for c in (0, 1)])
+    return data.to_float(test.x[idx]), y[idx].astype(np.int64)
