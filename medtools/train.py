@@ -3,20 +3,27 @@
 Introduced in the chapter *A first look at medical images* (``chapters/background``)
 for :func:`set_seed`; :func:`fit_cached` is used by every chapter that trains a model.
 
-Training the book's models takes minutes on a laptop CPU. The book's notebooks
-are executed twice by its test command (once by nbval, once by the book build),
-and readers re-run them; :func:`fit_cached` therefore stores the weights and the
-training record (history, wall time) of each run under a key that names
-everything the result depends on. Delete the cache folder, or pass
+Training the book's models takes minutes on a laptop CPU, and readers re-run the
+notebooks; :func:`fit_cached` therefore stores the weights and the training record
+(history, wall time) of each run under a key computed from everything the result
+depends on (:func:`cache_key`): change a builder argument and the cache misses. The
+key includes TensorFlow's numeric path (oneDNN on or off, thread counts), so the test
+command's two executions of the notebooks (oneDNN off under nbval, defaults in the
+book build) each train their own models. Entries are written atomically; an entry
+that cannot be read is retrained with a warning. Delete the cache folder, or pass
 ``cache=False``, to retrain from scratch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import random
+import re
+import shutil
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -30,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CACHE_DIR_ENV = "MEDTOOLS_CACHE_DIR"
 
-__all__ = ["cache_dir", "cache_key", "fit_cached", "set_seed"]
+__all__ = ["NUMERIC_ENV", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "set_seed"]
 
 
 def set_seed(seed: int, *, deterministic: bool = True) -> None:
@@ -63,8 +70,84 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("medtools")) / "models"
 
 
-def cache_key(spec: dict[str, Any]) -> str:
-    """A short stable hash of a JSON-serialisable ``spec`` plus library versions."""
+#: Environment variables that select TensorFlow's CPU kernels or thread pools: two runs
+#: that differ in them round differently and so train different weights.
+NUMERIC_ENV = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _scrub(obj: Any) -> Any:
+    """``obj`` without the automatic layer/model names Keras numbers per session.
+
+    ``conv2d`` and ``conv2d_7`` are the same layer; leaving the name in would make every
+    notebook run a cache miss.
+    """
+    if isinstance(obj, dict):
+        return {k: _scrub(v) for k, v in obj.items() if k not in ("name", "registered_name")}
+    if isinstance(obj, (list, tuple)):
+        return [_scrub(v) for v in obj]
+    return obj
+
+
+def model_fingerprint(model: keras.Model) -> dict[str, Any]:
+    """What a model's trained weights depend on, from the model itself (JSON-friendly).
+
+    Returns:
+        ``{"class", "architecture", "compile", "weights"}``: the model's class, its layer
+        configuration (``get_config()`` without automatic names; ``None`` for subclassed
+        models that do not implement it), its compile configuration (optimizer with its
+        learning-rate schedule, loss, metrics) and the shapes and dtypes of its weights.
+    """
+    try:
+        architecture = _scrub(model.get_config())
+    except NotImplementedError:  # subclassed model without get_config: weight shapes below still count
+        architecture = None
+    try:
+        compiled = _scrub(model.get_compile_config()) if model.compiled else None
+    except (AttributeError, NotImplementedError):
+        compiled = None
+    return {
+        "class": type(model).__qualname__,
+        "architecture": architecture,
+        "compile": compiled,
+        "weights": [[list(w.shape), str(w.dtype)] for w in model.weights],
+    }
+
+
+def _source(fn: Callable[..., Any]) -> str:
+    """The source of the training function, or its qualified name if it has none."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return getattr(fn, "__qualname__", repr(type(fn)))
+
+
+def _data_md5(spec: dict[str, Any]) -> str | None:
+    """MD5 of the MedMNIST file a spec names (key ``"dataset"`` or ``"data"``, size ``"size"``)."""
+    from medtools import data
+
+    name = spec.get("dataset", spec.get("data"))
+    if not isinstance(name, str) or name.lower() not in data.available():
+        return None
+    size = int(spec.get("size", 28))
+    return data.info(name).md5.get(size)
+
+
+def cache_key(
+    spec: dict[str, Any],
+    model: keras.Model | None = None,
+    train: Callable[..., Any] | None = None,
+) -> str:
+    """A stable hash of everything a trained result depends on.
+
+    The key covers ``spec`` (what the caller says the run depends on: dataset, seed,
+    epochs, augmentation, …), the MD5 of the data file the spec names, the model's
+    architecture, compile configuration and weight shapes (:func:`model_fingerprint`),
+    the source of the training function, the versions of medtools, Keras, TensorFlow and
+    NumPy, and the numeric path (:data:`NUMERIC_ENV`). Change a builder argument, a
+    learning rate or the training loop, and the key changes.
+    """
     import keras
     import tensorflow as tf
 
@@ -72,11 +155,18 @@ def cache_key(spec: dict[str, Any]) -> str:
 
     full = {
         "spec": spec,
-        "medtools": medtools.__version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
+        "data_md5": _data_md5(spec),
+        "model": model_fingerprint(model) if model is not None else None,
+        "train": _source(train) if train is not None else None,
+        "versions": {
+            "medtools": medtools.__version__,
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+            "numpy": np.__version__,
+        },
+        "numeric": {k: os.environ.get(k) for k in NUMERIC_ENV},
     }
-    text = json.dumps(full, sort_keys=True, default=str)
+    text = _ADDRESS.sub("", json.dumps(full, sort_keys=True, default=str))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -93,9 +183,11 @@ def fit_cached(
         build: returns a fresh (compiled) model; called every time.
         train: trains the model in place and returns its history dict
             (``model.fit(...).history``).
-        spec: everything the trained weights depend on (model name and
-            hyper-parameters, dataset, size, seed, epochs, augmentation, …);
-            JSON-serialisable. Two runs with equal specs share one cache entry.
+        spec: what the trained weights depend on beyond the model and the training
+            function (dataset, size, seed, epochs, augmentation, …); JSON-serialisable.
+            The cache key adds the rest itself (:func:`cache_key`): the model's
+            architecture and compile configuration, the training function's source, the
+            data file's MD5, library versions and the numeric path.
         cache: False to always train (and overwrite the entry).
 
     Returns:
@@ -103,22 +195,31 @@ def fit_cached(
         of the training run that produced the weights), ``cached`` (True if loaded),
         ``key`` and ``spec``.
     """
-    key = cache_key(spec)
+    model = build()
+    key = cache_key(spec, model, train)
     folder = cache_dir() / key
     weights, meta = folder / "model.weights.h5", folder / "record.json"
-    model = build()
     if cache and weights.exists() and meta.exists():
+        initial = model.get_weights()
         try:
+            record = json.loads(meta.read_text())
             with warnings.catch_warnings():
                 # The cached optimizer state is not restored (the model is for
                 # inference or fine-tuning from here); Keras warns about that.
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
                 model.load_weights(weights)
-            record = json.loads(meta.read_text())
+        except Exception as exc:  # noqa: BLE001 - any unreadable entry is retrained, loudly
+            warnings.warn(
+                f"The weight cache entry {folder} could not be read ({type(exc).__name__}: {exc}); "
+                "training again and replacing it. Delete the folder if this repeats.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            model.set_weights(initial)  # undo a partial load; the run below starts from the built weights
+        else:
             record["cached"] = True
+            print(f"weights loaded from the cache: {folder} (delete it to retrain)", file=sys.stderr)
             return model, record
-        except Exception:  # corrupt or stale entry: retrain below
-            pass
     start = time.perf_counter()
     history = train(model)
     seconds = time.perf_counter() - start
@@ -129,10 +230,27 @@ def fit_cached(
         "train_seconds": seconds,
         "cached": False,
     }
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        model.save_weights(weights)
-        meta.write_text(json.dumps(record, indent=1, default=str))
-    except OSError:  # read-only cache: the result is still returned
-        pass
+    _write_entry(folder, model, record)
     return model, record
+
+
+def _write_entry(folder: Path, model: keras.Model, record: dict[str, Any]) -> None:
+    """Write weights and record to a temporary folder, then rename it into place.
+
+    A reader never sees a half-written entry: the rename is atomic, and an interrupted
+    write leaves only a ``.tmp-*`` folder behind. A read-only cache is not an error (the
+    trained model is still returned).
+    """
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        model.save_weights(tmp / "model.weights.h5")
+        (tmp / "record.json").write_text(json.dumps(record, indent=1, default=str))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except OSError as exc:
+        warnings.warn(f"Could not write the weight cache entry {folder}: {exc}", RuntimeWarning, stacklevel=3)
+        shutil.rmtree(tmp, ignore_errors=True)
