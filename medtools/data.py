@@ -45,6 +45,7 @@ __all__ = [
     "DatasetInfo",
     "Split",
     "Splits",
+    "article_augmentation",
     "augmentation",
     "available",
     "data_dir",
@@ -394,6 +395,31 @@ def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None
         keras.layers.RandomContrast(0.1, seed=seed + 5),
     ]
     return keras.Sequential(layers, name=f"augment_{policy}")
+
+
+def article_augmentation(seed: int = 0) -> keras.Sequential:
+    """The article's ``ImageDataGenerator`` augmentation, as Keras 3 preprocessing layers.
+
+    Introduced in the chapter *The article's Keras classifier* (``chapters/keras_classifier``).
+    ``rotation_range=20`` → ``RandomRotation(±20°)``; ``width/height_shift_range=0.2`` →
+    ``RandomTranslation(±20 %)``; ``zoom_range=0.2`` → ``RandomZoom(±20 %)`` in each
+    direction; ``horizontal_flip=True`` → ``RandomFlip("horizontal")``;
+    ``fill_mode='nearest'`` kept. ``shear_range=0.2`` is dropped: Keras 2 read it as a
+    shear angle of 0.2 *degrees*, a no-op at 28 or 150 pixels. ``rescale=1./255`` is
+    done by :func:`make_dataset`. Input: float images ``(B, H, W, C)`` in [0, 1].
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            layers.RandomRotation(20 / 360, fill_mode="nearest", seed=seed),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", seed=seed + 1),
+            layers.RandomZoom(0.2, 0.2, fill_mode="nearest", seed=seed + 2),
+            layers.RandomFlip("horizontal", seed=seed + 3),
+        ],
+        name="augment_article",
+    )
 
 
 def to_float(x: np.ndarray) -> np.ndarray:
