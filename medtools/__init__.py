@@ -1,14 +1,23 @@
 """medtools: the small helper package of *Deep Learning for Medical Image Analysis*.
 
-One module per concern; each module's docstring names the chapter that introduces it.
+One module (or subpackage) per concern; each module's docstring names the chapter that
+introduces it.
 
 * :mod:`medtools.data` — MedMNIST registry, verified download/cache, loading, tf.data.
 * :mod:`medtools.plots` — the book's figures (image grids, class balance, volume slices).
+* :mod:`medtools.book` — chapter plumbing (setup cell, showing source, Markdown tables).
+* :mod:`medtools.reference` — from-scratch NumPy layers, losses and optimisers (subpackage).
+* :mod:`medtools.models` — every model the book trains, and parameter/FLOP counting (subpackage).
+* :mod:`medtools.metrics` — metrics and the evaluation of a binary classifier (subpackage).
+* :mod:`medtools.evalplots` — the figures of an evaluation.
 * :mod:`medtools.train` — seeding, determinism, and a cache of trained weights.
-* … and one module per further concern (see the README's structure section).
+* :mod:`medtools.benchmark` — the command line that trains and evaluates named configurations.
+* :mod:`medtools.arrays` — the input checks shared by the modules above.
 
-Submodules are imported lazily so ``import medtools`` stays fast and does not
-import TensorFlow.
+``dir(medtools)`` lists every module and subpackage, including those not named here.
+
+Submodules and subpackages are imported lazily on first attribute access
+(``medtools.metrics``), so ``import medtools`` stays fast and does not import TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+#: Public modules and subpackages (``pkgutil`` lists both), found next to this file.
+_SUBMODULES = frozenset(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def __getattr__(name: str) -> Any:
@@ -29,4 +39,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES)
+    """The dunder attributes (``__version__``, …) and every public module and subpackage."""
+    return sorted({name for name in globals() if name.startswith("__")} | _SUBMODULES)

@@ -16,7 +16,9 @@ This module imports TensorFlow only inside :func:`setup` and :func:`sample_xrays
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,6 +54,10 @@ def setup(seed: int = 0, *, deterministic: bool = True) -> str:
 def show_source(fn: Callable[..., Any]) -> str:
     """Print (and return) the source of ``fn`` with its docstring left out.
 
+    Only the docstring of ``fn`` itself is removed (found with :mod:`ast`, whatever its quotes
+    or string prefix), with the blank lines after it; other strings and the docstrings of
+    methods are kept.
+
     Args:
         fn: a function or class defined in a source file (``inspect.getsource`` must find it).
 
@@ -62,12 +68,25 @@ def show_source(fn: Callable[..., Any]) -> str:
         source = inspect.getsource(fn)
     except (OSError, TypeError) as exc:
         raise TypeError(f"show_source needs a Python function or class with source code, got {fn!r}.") from exc
-    quotes = '"' * 3
-    head, sep, rest = source.partition(quotes)
-    if sep:
-        text = head.rstrip() + "\n" + rest.partition(quotes)[2].strip("\n") + "\n"
-    else:
-        text = source
+    lines = source.splitlines(keepends=True)
+    try:
+        node = ast.parse(textwrap.dedent(source)).body[0]
+    except SyntaxError:  # a lambda's source is a fragment of a line: shown as it is
+        node = None
+    body = getattr(node, "body", [])
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+        and len(body) > 1  # a body that is only a docstring stays as it is
+        and first.lineno > node.lineno  # not a one-line ``def f(): "doc"; ...``
+    ):
+        end = first.end_lineno
+        while end < len(lines) and not lines[end].strip():
+            end += 1
+        del lines[first.lineno - 1 : end]
+    text = "".join(lines)
     print(text)
     return text
 
@@ -75,13 +94,19 @@ def show_source(fn: Callable[..., Any]) -> str:
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown table with ``header`` and ``rows`` (cells formatted with ``str``).
 
+    A ``|`` inside a cell is escaped as ``\\|`` so that it does not start a new column.
+
     Raises:
         ValueError: a row has another number of cells than the header.
     """
-    header = [str(h) for h in header]
+
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|")
+
+    header = [cell(h) for h in header]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for i, row in enumerate(rows):
-        cells = [str(c) for c in row]
+        cells = [cell(c) for c in row]
         if len(cells) != len(header):
             raise ValueError(f"row {i} has {len(cells)} cells, the header has {len(header)}: {row!r}.")
         lines.append("| " + " | ".join(cells) + " |")

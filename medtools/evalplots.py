@@ -2,32 +2,35 @@
 diagram, confusion matrix.
 
 Introduced in the chapter *The article's Keras classifier* (``chapters/keras_classifier``).
-This module imports no model code (only :mod:`medtools.metrics` and Matplotlib).
+This module imports no model code (only :mod:`medtools.metrics`, :mod:`medtools.arrays` and
+Matplotlib).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from numpy.typing import ArrayLike
 
 from medtools import metrics
+from medtools.arrays import as_labels, as_scores
 from medtools.plots import PALETTE
 
 __all__ = ["confusion_matrix_plot", "reliability_diagram", "roc_pr_curves"]
 
 
-def _as_dict(y_score: Any | Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _as_dict(y_score: ArrayLike | Mapping[str, ArrayLike], name: str) -> dict[str, np.ndarray]:
+    """``{model name: float64 (N,) scores}`` from one array (named "model") or a mapping."""
     if isinstance(y_score, Mapping):
-        return {str(k): np.asarray(v, dtype=float).ravel() for k, v in y_score.items()}
-    return {"model": np.asarray(y_score, dtype=float).ravel()}
+        return {str(k): as_scores(v, f"{name}[{k!r}]") for k, v in y_score.items()}
+    return {"model": as_scores(y_score, name)}
 
 
 def roc_pr_curves(
-    y_true: Any,
-    y_score: Any | Mapping[str, Any],
+    y_true: ArrayLike,
+    y_score: ArrayLike | Mapping[str, ArrayLike],
     *,
     points: Mapping[str, tuple[float, float]] | None = None,
     axes: Sequence[plt.Axes] | None = None,
@@ -36,8 +39,8 @@ def roc_pr_curves(
     """ROC curve (with AUC) and precision-recall curve (with average precision) side by side.
 
     Args:
-        y_true: ``(N,)`` labels in {0, 1}; 1 is the positive class of the curves.
-        y_score: ``(N,)`` scores of label 1, or ``{name: scores}`` for several models.
+        y_true: ``(N,)`` (or ``(N, 1)``) labels in {0, 1}; 1 is the positive class of the curves.
+        y_score: ``(N,)`` (or ``(N, 1)``) scores of label 1, or ``{name: scores}`` for several models.
         points: optional operating points to mark on the ROC panel,
             ``{label: (false_positive_rate, true_positive_rate)}``.
         axes: two existing axes (ROC, PR); a new 1×2 figure otherwise.
@@ -46,8 +49,8 @@ def roc_pr_curves(
     Returns:
         The figure.
     """
-    y = np.asarray(y_true).ravel()
-    scores = _as_dict(y_score)
+    y = as_labels(y_true, "y_true")
+    scores = _as_dict(y_score, "y_score")
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.8))
     else:
@@ -77,8 +80,8 @@ def roc_pr_curves(
 
 
 def reliability_diagram(
-    y_true: Any,
-    y_prob: Any | Mapping[str, Any],
+    y_true: ArrayLike,
+    y_prob: ArrayLike | Mapping[str, ArrayLike],
     *,
     n_bins: int = 10,
     ax: plt.Axes | None = None,
@@ -91,14 +94,14 @@ def reliability_diagram(
     number of cases in the bin. The diagonal is perfect calibration.
 
     Args:
-        y_true: ``(N,)`` labels in {0, 1}.
-        y_prob: ``(N,)`` probabilities of label 1, or ``{name: probabilities}``.
+        y_true: ``(N,)`` (or ``(N, 1)``) labels in {0, 1}.
+        y_prob: ``(N,)`` (or ``(N, 1)``) probabilities of label 1, or ``{name: probabilities}``.
         n_bins: equal-width bins on [0, 1].
         ax: existing axes; new ones otherwise.
         title: axes title (default "Reliability diagram").
     """
-    y = np.asarray(y_true).ravel()
-    probs = _as_dict(y_prob)
+    y = as_labels(y_true, "y_true")
+    probs = _as_dict(y_prob, "y_prob")
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 4.0))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
@@ -116,7 +119,7 @@ def reliability_diagram(
 
 
 def confusion_matrix_plot(
-    counts: Sequence[int] | np.ndarray,
+    counts: Sequence[int] | ArrayLike,
     label_names: Sequence[str] = ("0", "1"),
     *,
     ax: plt.Axes | None = None,

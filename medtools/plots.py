@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from numpy.typing import ArrayLike
 
-__all__ = ["class_balance", "image_grid", "use_style", "volume_slices"]
+__all__ = ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"]
 
 #: Colours used for classes throughout the book (colour-blind safe, Okabe–Ito).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -36,8 +37,8 @@ def use_style() -> None:
 
 
 def image_grid(
-    images: np.ndarray,
-    labels: Sequence[int] | np.ndarray | None = None,
+    images: ArrayLike,
+    labels: ArrayLike | None = None,
     label_names: Sequence[str] | None = None,
     *,
     ncols: int = 8,
@@ -113,14 +114,17 @@ def class_balance(
 
 
 def volume_slices(
-    volume: np.ndarray,
+    volume: ArrayLike,
     *,
     n: int = 8,
     axis: int = 0,
     title: str | None = None,
     size: float = 1.3,
 ) -> plt.Figure:
-    """Show ``n`` evenly spaced slices of a volume ``(D, H, W)`` along ``axis``."""
+    """Show ``n`` evenly spaced slices of a volume ``(D, H, W)`` (any real dtype) along ``axis``.
+
+    The grey scale runs from 0 to the volume's maximum, the same for every slice.
+    """
     volume = np.asarray(volume)
     if volume.ndim != 3:
         raise ValueError(f"volume must be (D, H, W), got shape {volume.shape}.")

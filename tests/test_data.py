@@ -1,7 +1,8 @@
 """Tests of medtools.data: the registry, verified fetch/cache, loading, pipelines.
 
-Bad files are made in a temporary folder; the happy path uses the real official
-files from $MEDTOOLS_DATA_DIR (or downloads them when online).
+Bad files are made in a temporary folder; the happy path (marker ``data``) uses the real
+official files from $MEDTOOLS_DATA_DIR (or downloads them when online) and is skipped when
+they cannot be had.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def test_missing_file_and_network_unreachable(tmp_data_dir):
     assert not (tmp_data_dir / "breastmnist.npz").exists()
 
 
+@pytest.mark.data
 def test_truncated_file_is_never_used(tmp_data_dir, shared_pneumonia):
     good = shared_pneumonia.read_bytes()
     (tmp_data_dir / "pneumoniamnist.npz").write_bytes(good[: len(good) // 2])
@@ -165,11 +167,12 @@ def test_npz_missing_arrays(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def shared_pneumonia():
-    """The real official pneumoniamnist.npz (from $MEDTOOLS_DATA_DIR or downloaded)."""
-    return d.fetch("pneumoniamnist")
+def shared_pneumonia(medmnist_file):
+    """The real official pneumoniamnist.npz (from $MEDTOOLS_DATA_DIR or downloaded; else skip)."""
+    return medmnist_file("pneumoniamnist")
 
 
+@pytest.mark.data
 def test_load_pneumoniamnist_official_splits(shared_pneumonia):
     splits = d.load("pneumoniamnist")
     assert (len(splits.train), len(splits.val), len(splits.test)) == (4708, 524, 624)
@@ -186,6 +189,7 @@ def test_load_pneumoniamnist_official_splits(shared_pneumonia):
     assert "train=(4708, 28, 28)" in repr(splits)
 
 
+@pytest.mark.data
 def test_make_dataset_scales_shuffles_only_training(shared_pneumonia):
     splits = d.load("pneumoniamnist")
     x, y = splits.val.x[:50], splits.val.y[:50]

@@ -52,3 +52,11 @@ def test_confusion_matrix_plot() -> None:
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="2x2"):
         evalplots.confusion_matrix_plot([1, 2, 3])
+
+
+def test_columns_are_accepted_other_shapes_refused(data) -> None:
+    y, p = data
+    ax = evalplots.reliability_diagram(y[:, None], {"keras": p[:, None]})  # MedMNIST labels, predict()
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match=r"y_score\['b'\] must be 1-D with shape \(N,\).*got shape \(150, 2\)"):
+        evalplots.roc_pr_curves(y, {"a": p, "b": p.reshape(150, 2)})

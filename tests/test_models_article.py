@@ -1,11 +1,11 @@
-"""Tests of medtools._models_article (the article's §4 CNN); chapter concepts."""
+"""Tests of medtools.models.article (the article's §4 CNN); chapter concepts."""
 
 from __future__ import annotations
 
 import keras
 import pytest
 
-from medtools._models_article import article_cnn
+from medtools.models import ARTICLE_PARAMS, article_cnn
 
 FILTERS = (32, 64, 128)
 
@@ -29,7 +29,7 @@ def _expected_params(h: int, w: int, c: int) -> int:
 
 def test_article_param_count_at_150():
     model = article_cnn()
-    assert model.count_params() == 19_034_177
+    assert model.count_params() == 19_034_177 == ARTICLE_PARAMS
     assert _expected_params(150, 150, 3) == 19_034_177
 
 

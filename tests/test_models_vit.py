@@ -8,12 +8,9 @@ against the NumPy multi-head attention, a training step, a weights round trip (w
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras")
 
 from medtools import models  # noqa: E402
@@ -99,6 +96,7 @@ def test_attention_inputs_and_numpy_attention(images):
         models.vit_attention_inputs(models.small_cnn())
 
 
+@pytest.mark.slow
 def test_training_step_and_weights_round_trip(images, tmp_path):
     y = np.array([0.0, 1.0, 1.0], dtype="float32")
     model = models.vit(patch_size=7, dim=8, depth=1, num_heads=2, mlp_dim=8)

@@ -1,21 +1,18 @@
-"""Convolution and pooling from scratch in NumPy, checked against Keras.
+"""2-D convolution from scratch in NumPy, its gradient, its parameter count and receptive field.
 
 Introduced in the chapter *Convolutional networks* (``chapters/cnn``), which derives
 every formula implemented here (the article's §3.3.1 lost them) and checks each one
-numerically against ``keras.layers.Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``
-and ``tf.GradientTape`` on real chest X-rays. Re-exported by :mod:`medtools.reference`.
+numerically against ``keras.layers.Conv2D`` and ``tf.GradientTape`` on real chest
+X-rays; the chapter *Core concepts* (``chapters/concepts``) already uses :func:`im2col`.
+Re-exported by :mod:`medtools.reference`.
 
-Conventions (all functions):
+Conventions (all functions; sizes and padding as in :mod:`medtools.reference.windows`):
 
 * Images are **channels-last**, as in Keras: ``x`` has shape ``(N, H, W, C)``.
 * Kernels use the Keras layout ``(kh, kw, C_in, C_out)``; biases are ``(C_out,)``.
 * "Convolution" means what deep-learning libraries compute: a *cross-correlation*
   (the kernel is not flipped), :math:`y_{i,j} = \\sum_{u,v} x_{si+u,\\,sj+v}\\,w_{u,v}`.
-* ``stride`` and ``pool`` are an int or a pair ``(rows, cols)``.
-* ``padding`` is ``"valid"`` (no padding) or ``"same"`` as Keras/TensorFlow define
-  it: the output has ``ceil(n / stride)`` rows, and the total padding
-  ``max((ceil(n/s) - 1) * s + k - n, 0)`` is split with the smaller half on the
-  top/left and the extra row/column on the bottom/right (asymmetric when odd).
+* ``stride`` is an int or a pair ``(rows, cols)``; ``padding`` is ``"valid"`` or ``"same"``.
 * Inputs must be floating point (float16/32/64); the result has
   ``np.result_type`` of the inputs (float32 in → float32 out). Convert uint8 images
   with :func:`medtools.data.to_float` first.
@@ -23,77 +20,26 @@ Conventions (all functions):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
+
+from medtools.arrays import as_images, as_pair
+from medtools.reference.windows import pad_spatial, sliding_windows, window_geometry
 
 __all__ = [
-    "CONV_PADDINGS",
-    "avg_pool2d",
     "conv2d",
     "conv2d_grad",
     "conv2d_params",
-    "conv_output_size",
     "im2col",
-    "max_pool2d",
     "receptive_field",
     "receptive_field_table",
-    "same_padding",
 ]
 
-#: The padding modes Keras' ``Conv2D`` and pooling layers accept.
-CONV_PADDINGS = ("valid", "same")
 
-
-# ---------------------------------------------------------------------------
-# argument checking
-# ---------------------------------------------------------------------------
-
-
-def _pair(value: Any, name: str) -> tuple[int, int]:
-    """An int or a pair of ints → a pair of positive ints."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    elif (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
-    ):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise TypeError(f"{name} must be a positive int or a pair of positive ints, got {value!r}.")
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be >= 1, got {value!r}.")
-    return pair
-
-
-def _padding(padding: Any) -> str:
-    mode = padding.lower() if isinstance(padding, str) else padding
-    if mode not in CONV_PADDINGS:
-        raise ValueError(f"padding must be 'valid' or 'same' (as in Keras), got {padding!r}.")
-    return mode
-
-
-def _images(x: Any, name: str = "x") -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 4:
-        hint = (
-            " Add a batch axis with x[None] and/or a channel axis with x[..., None]."
-            if x.ndim in (2, 3)
-            else ""
-        )
-        raise ValueError(f"{name} must have shape (N, H, W, C) (channels last), got shape {x.shape}.{hint}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(
-            f"{name} must be floating point, got dtype {x.dtype}. Convert uint8 images with "
-            f"medtools.data.to_float(x) or x.astype(np.float32)."
-        )
-    return x
-
-
-def _kernel(w: Any, c_in: int) -> np.ndarray:
+def _kernel(w: ArrayLike, c_in: int) -> np.ndarray:
     w = np.asarray(w)
     if w.ndim != 4:
         raise ValueError(
@@ -110,65 +56,9 @@ def _kernel(w: Any, c_in: int) -> np.ndarray:
     return w
 
 
-def _pads(n: int, k: int, s: int, padding: str) -> tuple[int, int]:
-    return same_padding(n, k, s) if padding == "same" else (0, 0)
-
-
 # ---------------------------------------------------------------------------
-# sizes
+# parameters and receptive field
 # ---------------------------------------------------------------------------
-
-
-def same_padding(n: int, k: int, stride: int = 1) -> tuple[int, int]:
-    """Rows (or columns) of zeros Keras adds before and after for ``padding="same"``.
-
-    The output has :math:`n_\\text{out} = \\lceil n/s \\rceil` rows; the last window
-    must end inside the padded input, so the total padding is
-    :math:`p = \\max((n_\\text{out}-1)s + k - n,\\ 0)`, split as
-    ``(p // 2, p - p // 2)``: when ``p`` is odd the extra row goes at the **end**
-    (bottom / right), as in TensorFlow.
-
-    Args:
-        n: input size along one axis (>= 1).
-        k: kernel (or pool window) size along that axis (>= 1).
-        stride: step along that axis (>= 1).
-
-    Returns:
-        ``(before, after)`` padding, two non-negative ints.
-    """
-    for value, name in ((n, "n"), (k, "k"), (stride, "stride")):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    n_out = -(-n // stride)  # ceil(n / stride)
-    total = max((n_out - 1) * stride + k - n, 0)
-    return total // 2, total - total // 2
-
-
-def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") -> int:
-    """Output size of a convolution or pooling along one axis.
-
-    :math:`n_\\text{out} = \\lfloor (n + p_\\text{before} + p_\\text{after} - k)/s \\rfloor + 1`;
-    for ``"valid"`` (no padding) this is :math:`\\lfloor (n-k)/s \\rfloor + 1`, for
-    ``"same"`` it is :math:`\\lceil n/s \\rceil`.
-
-    Args:
-        n: input size (>= 1); k: kernel/window size (>= 1); stride: step (>= 1);
-        padding: ``"valid"`` or ``"same"``.
-
-    Raises:
-        ValueError: non-positive sizes, unknown padding, or a ``"valid"`` window
-            larger than the input (the output would be empty).
-    """
-    padding = _padding(padding)
-    before, after = same_padding(n, k, stride)  # also checks n, k, stride
-    if padding == "valid":
-        before = after = 0
-    if padding == "valid" and k > n:
-        raise ValueError(
-            f"A window of size {k} does not fit in an input of size {n} with padding='valid' "
-            f"(the output would be empty). Use a smaller kernel/pool, a larger input, or padding='same'."
-        )
-    return (n + before + after - k) // stride + 1
 
 
 def conv2d_params(kh: int, kw: int, c_in: int, c_out: int, bias: bool = True) -> int:
@@ -245,34 +135,9 @@ def receptive_field(layers: Iterable[Any]) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _pad_hw(x: np.ndarray, pads: Sequence[tuple[int, int]], value: float = 0.0) -> np.ndarray:
-    if not any(any(p) for p in pads):
-        return x
-    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
-
-
-def _windows(
-    xp: np.ndarray, kh: int, kw: int, sh: int, sw: int
+def im2col(
+    x: ArrayLike, kh: int, kw: int, stride: int | tuple[int, int] = 1, padding: str = "valid"
 ) -> np.ndarray:
-    """View ``(N, H_out, W_out, C, kh, kw)`` of the windows of a padded ``(N, Hp, Wp, C)``."""
-    return sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
-
-
-def _geometry(
-    x: np.ndarray, kh: int, kw: int, stride: Any, padding: Any, what: str
-) -> tuple[int, int, list[tuple[int, int]]]:
-    sh, sw = _pair(stride, "stride")
-    padding = _padding(padding)
-    h, w = x.shape[1:3]
-    if padding == "valid" and (kh > h or kw > w):
-        raise ValueError(
-            f"The {what} ({kh}x{kw}) is larger than the image ({h}x{w}) and padding='valid', so the "
-            f"output would be empty. Use a smaller {what}, larger images, or padding='same'."
-        )
-    return sh, sw, [_pads(h, kh, sh, padding), _pads(w, kw, sw, padding)]
-
-
-def im2col(x: Any, kh: int, kw: int, stride: Any = 1, padding: str = "valid") -> np.ndarray:
     """The patch matrix of a convolution ("image to columns").
 
     Args:
@@ -281,21 +146,25 @@ def im2col(x: Any, kh: int, kw: int, stride: Any = 1, padding: str = "valid") ->
         stride, padding: as in :func:`conv2d`.
 
     Returns:
-        ``(N, H_out, W_out, kh * kw * C)``: row ``(n, i, j)`` holds the padded window
-        whose top-left corner is at ``(s_h i, s_w j)``, flattened in ``(u, v, c)``
+        ``(N, H_out, W_out, kh * kw * C)``, dtype of ``x``: row ``(n, i, j)`` holds the padded
+        window whose top-left corner is at ``(s_h i, s_w j)``, flattened in ``(u, v, c)``
         order, i.e. the same order as ``w.reshape(kh * kw * C, C_out)`` for a Keras
         kernel ``w``. So ``conv2d(x, w) == im2col(x, kh, kw) @ w.reshape(-1, C_out)``.
     """
-    x = _images(x)
-    kh, kw = _pair((kh, kw), "kernel size")
-    sh, sw, pads = _geometry(x, kh, kw, stride, padding, "kernel")
-    win = _windows(_pad_hw(x, pads), kh, kw, sh, sw)  # (N, Ho, Wo, C, kh, kw)
+    x = as_images(x)
+    kh, kw = as_pair((kh, kw), "kernel size")
+    sh, sw, pads = window_geometry(x, kh, kw, stride, padding, "kernel")
+    win = sliding_windows(pad_spatial(x, pads), kh, kw, sh, sw)  # (N, Ho, Wo, C, kh, kw)
     n, ho, wo, c = win.shape[:4]
     return win.transpose(0, 1, 2, 4, 5, 3).reshape(n, ho, wo, kh * kw * c)
 
 
 def conv2d(
-    x: Any, w: Any, b: Any | None = None, stride: Any = 1, padding: str = "valid"
+    x: ArrayLike,
+    w: ArrayLike,
+    b: ArrayLike | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: str = "valid",
 ) -> np.ndarray:
     """2-D convolution as Keras' ``Conv2D`` computes it (a cross-correlation), no activation.
 
@@ -309,7 +178,7 @@ def conv2d(
         w: ``(kh, kw, C_in, C_out)`` floating kernel (Keras layout).
         b: ``(C_out,)`` bias, or None for no bias.
         stride: int or ``(s_h, s_w)``.
-        padding: ``"valid"`` or ``"same"`` (Keras' definition, see the module docstring).
+        padding: ``"valid"`` or ``"same"`` (Keras' definition, see :mod:`medtools.reference.windows`).
 
     Returns:
         ``(N, H_out, W_out, C_out)`` with ``H_out = conv_output_size(H, kh, s_h, padding)``,
@@ -319,7 +188,7 @@ def conv2d(
         ValueError / TypeError: wrong ranks, channel mismatch, bias of the wrong shape,
             non-float inputs, bad stride/padding, or an empty output.
     """
-    x = _images(x)
+    x = as_images(x)
     w = _kernel(w, x.shape[-1])
     kh, kw, _, c_out = w.shape
     cols = im2col(x, kh, kw, stride, padding)
@@ -335,7 +204,7 @@ def conv2d(
 
 
 def conv2d_grad(
-    x: Any, w: Any, grad_out: Any, stride: Any = 1, padding: str = "valid"
+    x: ArrayLike, w: ArrayLike, grad_out: ArrayLike, stride: int | tuple[int, int] = 1, padding: str = "valid"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of a loss through :func:`conv2d`, given the upstream gradient.
 
@@ -356,12 +225,13 @@ def conv2d_grad(
         stride, padding: as in the forward :func:`conv2d`.
 
     Returns:
-        ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``(C_out,)``.
+        ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``(C_out,)``, dtype
+        ``np.result_type(x, w, grad_out)``.
     """
-    x = _images(x)
+    x = as_images(x)
     w = _kernel(w, x.shape[-1])
     kh, kw, c_in, c_out = w.shape
-    sh, sw, pads = _geometry(x, kh, kw, stride, padding, "kernel")
+    sh, sw, pads = window_geometry(x, kh, kw, stride, padding, "kernel")
     n, h, wd, _ = x.shape
     (pt, pb), (pl, pr) = pads
     hp, wp = h + pt + pb, wd + pl + pr
@@ -385,65 +255,14 @@ def conv2d_grad(
 
     # dL/dx: "full" convolution of g_hat with the flipped, channel-swapped kernel
     w_flip = w[::-1, ::-1].transpose(0, 1, 3, 2)  # (kh, kw, C_out, C_in)
-    full = conv2d(_pad_hw(g_hat, [(kh - 1, kh - 1), (kw - 1, kw - 1)]), w_flip)
+    full = conv2d(pad_spatial(g_hat, [(kh - 1, kh - 1), (kw - 1, kw - 1)]), w_flip)
     dxp = np.zeros((n, hp, wp, c_in), dtype=dtype)
     dxp[:, : full.shape[1], : full.shape[2]] = full  # rows no window reached get 0
     dx = dxp[:, pt : pt + h, pl : pl + wd]
 
     # dL/dw: cross-correlation of the padded input with g_hat, summed over the batch;
     # the batch axis plays the role of the channel axis that is summed over.
-    xp = _pad_hw(x, pads)
+    xp = pad_spatial(x, pads)
     corr = conv2d(xp.transpose(3, 1, 2, 0), g_hat.transpose(1, 2, 0, 3))  # (C_in, ≥kh, ≥kw, C_out)
     dw = corr[:, :kh, :kw].transpose(1, 2, 0, 3)
     return dx.astype(dtype, copy=False), dw.astype(dtype, copy=False), db
-
-
-# ---------------------------------------------------------------------------
-# pooling
-# ---------------------------------------------------------------------------
-
-
-def _pool_setup(
-    x: Any, pool: Any, stride: Any, padding: Any
-) -> tuple[np.ndarray, int, int, int, int, list[tuple[int, int]]]:
-    x = _images(x)
-    ph, pw = _pair(pool, "pool")
-    sh, sw, pads = _geometry(x, ph, pw, pool if stride is None else stride, padding, "pool window")
-    return x, ph, pw, sh, sw, pads
-
-
-def max_pool2d(x: Any, pool: Any = 2, stride: Any | None = None, padding: str = "valid") -> np.ndarray:
-    """Max pooling as Keras' ``MaxPooling2D``: :math:`y_{n,i,j,c} = \\max_{u,v} x_{n,s_h i+u,s_w j+v,c}`.
-
-    Each channel is pooled on its own. With ``padding="same"`` the padded positions
-    are ignored (padded with :math:`-\\infty`).
-
-    Args:
-        x: ``(N, H, W, C)`` floating images.
-        pool: window size, int or pair (Keras ``pool_size``).
-        stride: int or pair; None means ``pool`` (Keras' default).
-        padding: ``"valid"`` or ``"same"``.
-
-    Returns:
-        ``(N, H_out, W_out, C)``, same dtype as ``x``.
-    """
-    x, ph, pw, sh, sw, pads = _pool_setup(x, pool, stride, padding)
-    win = _windows(_pad_hw(x, pads, value=-np.inf), ph, pw, sh, sw)
-    return win.max(axis=(-2, -1))
-
-
-def avg_pool2d(x: Any, pool: Any = 2, stride: Any | None = None, padding: str = "valid") -> np.ndarray:
-    """Average pooling as Keras' ``AveragePooling2D``.
-
-    :math:`y_{n,i,j,c} = \\frac{1}{|\\Omega_{ij}|}\\sum_{(u,v)\\in\\Omega_{ij}} x_{n,s_h i+u,s_w j+v,c}`,
-    where :math:`\\Omega_{ij}` are the window positions that fall inside the image: with
-    ``padding="same"`` the padded zeros are **not** counted (as in TensorFlow), so an
-    edge window is the mean of its real pixels only.
-
-    Arguments and result as in :func:`max_pool2d`.
-    """
-    x, ph, pw, sh, sw, pads = _pool_setup(x, pool, stride, padding)
-    total = _windows(_pad_hw(x, pads), ph, pw, sh, sw).sum(axis=(-2, -1))
-    ones = np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype)
-    count = _windows(_pad_hw(ones, pads), ph, pw, sh, sw).sum(axis=(-2, -1))
-    return (total / count).astype(x.dtype, copy=False)

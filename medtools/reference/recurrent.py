@@ -15,33 +15,26 @@ Conventions (the same as Keras 3, so a Keras layer's ``get_weights()`` can be pa
   candidate states and outputs ``tanh``;
 * the initial states default to zeros.
 
-Every function computes in the floating dtype of ``x`` (float32 or float64; integer inputs
-are promoted to float64) and returns all hidden states ``(N, T, H)`` plus the final states.
+Every function computes in the floating dtype of ``x`` (float32 or float64; integer and bool
+inputs are promoted to float64) and returns all hidden states ``(N, T, H)`` plus the final states.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from medtools.arrays import as_float
+from medtools.reference.activations import sigmoid
 
 __all__ = [
     "gru",
     "gru_step",
     "lstm",
     "lstm_step",
-    "sigmoid",
     "simple_rnn",
     "simple_rnn_step",
 ]
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function ``1 / (1 + exp(-a))``, computed as ``(1 + tanh(a/2)) / 2``.
-
-    The tanh form never overflows (``exp(-a)`` does for ``a < -88`` in float32) and keeps
-    the dtype of ``a``.
-    """
-    a = np.asarray(a)
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 # ---------------------------------------------------------------------------
@@ -49,20 +42,11 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def _as_float(x: np.ndarray, name: str) -> np.ndarray:
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}.")
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    return x
-
-
 def _check_inputs(
-    x: np.ndarray, W: np.ndarray, U: np.ndarray, k: int, cell: str
+    x: ArrayLike, W: ArrayLike, U: ArrayLike, k: int, cell: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
     """Validate ``x (N, T, D)``, ``W (D, k·H)``, ``U (H, k·H)``; return them cast to x's dtype."""
-    x = _as_float(x, "x")
+    x = as_float(x, "x")
     if x.ndim != 3:
         raise ValueError(
             f"{cell}: x must have shape (N, T, D) = (batch, time steps, features), got shape "
@@ -87,7 +71,7 @@ def _check_inputs(
     return x, W.astype(dtype, copy=False), U.astype(dtype, copy=False), n, t, d, h
 
 
-def _check_bias(b: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype, cell: str) -> np.ndarray:
+def _check_bias(b: ArrayLike | None, shape: tuple[int, ...], dtype: np.dtype, cell: str) -> np.ndarray:
     if b is None:
         return np.zeros(shape, dtype=dtype)
     b = np.asarray(b)
@@ -96,7 +80,7 @@ def _check_bias(b: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype, c
     return b.astype(dtype, copy=False)
 
 
-def _check_state(s: np.ndarray | None, n: int, h: int, dtype: np.dtype, name: str, cell: str) -> np.ndarray:
+def _check_state(s: ArrayLike | None, n: int, h: int, dtype: np.dtype, name: str, cell: str) -> np.ndarray:
     if s is None:
         return np.zeros((n, h), dtype=dtype)
     s = np.asarray(s)
@@ -127,11 +111,11 @@ def simple_rnn_step(x_t: np.ndarray, h_prev: np.ndarray, W: np.ndarray, U: np.nd
 
 
 def simple_rnn(
-    x: np.ndarray,
-    W: np.ndarray,
-    U: np.ndarray,
-    b: np.ndarray | None = None,
-    h0: np.ndarray | None = None,
+    x: ArrayLike,
+    W: ArrayLike,
+    U: ArrayLike,
+    b: ArrayLike | None = None,
+    h0: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run a simple RNN (``keras.layers.SimpleRNN`` with ``activation="tanh"``) over a sequence.
 
@@ -192,12 +176,12 @@ def lstm_step(
 
 
 def lstm(
-    x: np.ndarray,
-    W: np.ndarray,
-    U: np.ndarray,
-    b: np.ndarray | None = None,
-    h0: np.ndarray | None = None,
-    c0: np.ndarray | None = None,
+    x: ArrayLike,
+    W: ArrayLike,
+    U: ArrayLike,
+    b: ArrayLike | None = None,
+    h0: ArrayLike | None = None,
+    c0: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run an LSTM (``keras.layers.LSTM`` with default activations) over a sequence.
 
@@ -270,11 +254,11 @@ def gru_step(
 
 
 def gru(
-    x: np.ndarray,
-    W: np.ndarray,
-    U: np.ndarray,
-    b: np.ndarray | None = None,
-    h0: np.ndarray | None = None,
+    x: ArrayLike,
+    W: ArrayLike,
+    U: ArrayLike,
+    b: ArrayLike | None = None,
+    h0: ArrayLike | None = None,
     reset_after: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run a GRU (``keras.layers.GRU`` with default activations) over a sequence.

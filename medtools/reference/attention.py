@@ -1,8 +1,9 @@
-"""Self-attention from scratch in NumPy: softmax, scaled dot-product and multi-head attention.
+"""Self-attention from scratch in NumPy: scaled dot-product and multi-head attention.
 
 Introduced in the chapter *Self-attention* (``chapters/attention``), which restores the
 article's lost formulas (§3.3.3) and checks these functions against
-``keras.layers.MultiHeadAttention`` with the layer's own weights.
+``keras.layers.MultiHeadAttention`` with the layer's own weights. The softmax they use is
+:func:`medtools.reference.activations.softmax`. Re-exported by :mod:`medtools.reference`.
 
 Conventions (the same as Keras):
 
@@ -25,6 +26,10 @@ internally and cast back.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from medtools.arrays import as_float, work_dtypes
+from medtools.reference.activations import softmax
 
 __all__ = [
     "attention_entropy",
@@ -32,66 +37,10 @@ __all__ = [
     "multi_head_attention",
     "patchify",
     "scaled_dot_product_attention",
-    "softmax",
 ]
 
 
-def _as_float(name: str, x: object) -> np.ndarray:
-    """``x`` as a floating array (ints/bools promoted to float64); a clear error otherwise."""
-    a = np.asarray(x)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
-        raise TypeError(f"{name} must be a numeric array, got dtype {a.dtype}.")
-    if np.issubdtype(a.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got complex dtype {a.dtype}.")
-    if not np.issubdtype(a.dtype, np.floating):
-        a = a.astype(np.float64)
-    return a
-
-
-def _work_dtype(*dtypes: np.dtype) -> tuple[np.dtype, np.dtype]:
-    """(output dtype, computation dtype): float16 is computed in float32."""
-    out = np.result_type(*dtypes)
-    work = np.result_type(out, np.float32)
-    return out, work
-
-
-def softmax(x: object, axis: int = -1) -> np.ndarray:
-    r"""Numerically stable softmax :math:`e^{x_i - \max_j x_j} / \sum_j e^{x_j - \max_j x_j}`.
-
-    Subtracting the maximum leaves the result unchanged (numerator and denominator are
-    multiplied by the same :math:`e^{-\max}`) and keeps every exponent :math:`\le 0`, so
-    nothing overflows, even for inputs like ``1e4``.
-
-    Entries equal to ``-inf`` get weight exactly 0 (this is how a mask is applied). A slice
-    that is ``-inf`` everywhere has no defined softmax; it returns all zeros, the convention
-    of ``keras.layers.Softmax`` for a fully masked row.
-
-    Args:
-        x: scores, any shape, float (ints promoted to float64). ``+inf`` and NaN are refused.
-        axis: the axis that sums to one.
-
-    Returns:
-        Weights with the shape and (float) dtype of ``x``; each slice along ``axis`` sums to
-        1 (or is all zero if it was all ``-inf``).
-    """
-    a = _as_float("x", x)
-    if a.ndim == 0:
-        raise ValueError("softmax needs at least one axis; got a scalar. Pass e.g. np.atleast_1d(x).")
-    if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"axis {axis} is out of range for an array of shape {a.shape}.")
-    if np.isnan(a).any() or np.isposinf(a).any():
-        raise ValueError("softmax input contains NaN or +inf; only finite values and -inf (masked) are allowed.")
-    out_dtype, work = _work_dtype(a.dtype)
-    a = a.astype(work, copy=False)
-    m = np.max(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)  # an all -inf slice: exp(-inf) = 0 below
-    e = np.exp(a - m)
-    s = np.sum(e, axis=axis, keepdims=True)
-    w = np.divide(e, s, out=np.zeros_like(e), where=s > 0)
-    return w.astype(out_dtype, copy=False)
-
-
-def attention_entropy(weights: object, axis: int = -1) -> np.ndarray:
+def attention_entropy(weights: ArrayLike, axis: int = -1) -> np.ndarray:
     r"""Shannon entropy :math:`H = -\sum_j p_j \ln p_j` (nats) of attention weights along ``axis``.
 
     :math:`H = \ln S` for uniform weights over ``S`` keys and :math:`H = 0` for a one-hot
@@ -105,17 +54,17 @@ def attention_entropy(weights: object, axis: int = -1) -> np.ndarray:
     Returns:
         Entropies, the shape of ``weights`` without ``axis``, float dtype of ``weights``.
     """
-    p = _as_float("weights", weights)
+    p = as_float(weights, "weights")
     if (p < 0).any():
         raise ValueError("attention weights must be non-negative; did you pass scores instead of softmax(scores)?")
-    out_dtype, work = _work_dtype(p.dtype)
+    out_dtype, work = work_dtypes(p.dtype)
     p = p.astype(work, copy=False)
     logp = np.log(p, out=np.zeros_like(p), where=p > 0)
     return (-np.sum(p * logp, axis=axis)).astype(out_dtype, copy=False)
 
 
 def scaled_dot_product_attention(
-    q: object, k: object, v: object, mask: object | None = None
+    q: ArrayLike, k: ArrayLike, v: ArrayLike, mask: ArrayLike | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Scaled dot-product attention :math:`\mathrm{softmax}(QK^\top/\sqrt{d_k})\,V`.
 
@@ -137,7 +86,7 @@ def scaled_dot_product_attention(
         ValueError: an array has fewer than 2 axes, ``d_k`` of ``q`` and ``k`` differ, ``k``
             and ``v`` have different lengths, or the mask does not broadcast.
     """
-    q, k, v = _as_float("q", q), _as_float("k", k), _as_float("v", v)
+    q, k, v = as_float(q, "q"), as_float(k, "k"), as_float(v, "v")
     for name, a in (("q", q), ("k", k), ("v", v)):
         if a.ndim < 2:
             raise ValueError(f"{name} must have shape (..., length, features); got shape {a.shape}.")
@@ -149,7 +98,7 @@ def scaled_dot_product_attention(
         raise ValueError(
             f"k and v must have the same sequence length S; got k {k.shape} and v {v.shape}."
         )
-    out_dtype, work = _work_dtype(q.dtype, k.dtype, v.dtype)
+    out_dtype, work = work_dtypes(q.dtype, k.dtype, v.dtype)
     q, k, v = (a.astype(work, copy=False) for a in (q, k, v))
     d_k = q.shape[-1]
     scores = np.matmul(q, np.swapaxes(k, -1, -2)) / np.sqrt(np.asarray(d_k, dtype=work))
@@ -183,18 +132,18 @@ def _check_weight(name: str, w: np.ndarray, shape: tuple[int | None, ...]) -> No
 
 
 def multi_head_attention(
-    query: object,
-    value: object,
-    key: object | None,
-    Wq: object,
-    bq: object | None,
-    Wk: object,
-    bk: object | None,
-    Wv: object,
-    bv: object | None,
-    Wo: object,
-    bo: object | None,
-    mask: object | None = None,
+    query: ArrayLike,
+    value: ArrayLike,
+    key: ArrayLike | None,
+    Wq: ArrayLike,
+    bq: ArrayLike | None,
+    Wk: ArrayLike,
+    bk: ArrayLike | None,
+    Wv: ArrayLike,
+    bv: ArrayLike | None,
+    Wo: ArrayLike,
+    bo: ArrayLike | None,
+    mask: ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Multi-head attention with the weights of ``keras.layers.MultiHeadAttention``.
 
@@ -225,8 +174,8 @@ def multi_head_attention(
     Raises:
         ValueError: wrong ranks or inconsistent shapes; the message names the array.
     """
-    query, value = _as_float("query", query), _as_float("value", value)
-    key = value if key is None else _as_float("key", key)
+    query, value = as_float(query, "query"), as_float(value, "value")
+    key = value if key is None else as_float(key, "key")
     for name, a in (("query", query), ("value", value), ("key", key)):
         if a.ndim != 3:
             raise ValueError(f"{name} must have shape (batch, length, features); got shape {a.shape}.")
@@ -236,7 +185,7 @@ def multi_head_attention(
         )
     if key.shape[1] != value.shape[1]:
         raise ValueError(f"key and value must have the same length S; got key {key.shape}, value {value.shape}.")
-    Wq, Wk, Wv, Wo = (_as_float(n, w) for n, w in (("Wq", Wq), ("Wk", Wk), ("Wv", Wv), ("Wo", Wo)))
+    Wq, Wk, Wv, Wo = (as_float(w, n) for n, w in (("Wq", Wq), ("Wk", Wk), ("Wv", Wv), ("Wo", Wo)))
     if Wq.ndim != 3:
         raise ValueError(f"Wq must have shape (d_q, heads, key_dim); got {Wq.shape}.")
     _, n_heads, key_dim = Wq.shape
@@ -258,12 +207,12 @@ def multi_head_attention(
         if b is None:
             biases.append(None)
             continue
-        b = _as_float(name, b)
+        b = as_float(b, name)
         _check_weight(name, b, shape)
         biases.append(b)
     bq, bk, bv, bo = biases
     all_dtypes = [a.dtype for a in (query, key, value, Wq, Wk, Wv, Wo)] + [b.dtype for b in biases if b is not None]
-    out_dtype, work = _work_dtype(*all_dtypes)
+    out_dtype, work = work_dtypes(*all_dtypes)
 
     def proj(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         # (B, L, d) x (d, H, h) -> (B, L, H, h) -> (B, H, L, h)
@@ -290,7 +239,7 @@ def multi_head_attention(
 
 
 def layer_norm(
-    x: object, gamma: object | None = None, beta: object | None = None, epsilon: float = 1e-3
+    x: ArrayLike, gamma: ArrayLike | None = None, beta: ArrayLike | None = None, epsilon: float = 1e-3
 ) -> np.ndarray:
     r"""Layer normalisation over the last axis (Ba, Kiros & Hinton, 2016).
 
@@ -309,7 +258,7 @@ def layer_norm(
     Returns:
         Array of the shape and promoted float dtype of ``x``.
     """
-    a = _as_float("x", x)
+    a = as_float(x, "x")
     if a.ndim < 1:
         raise ValueError("layer_norm needs an array with a feature axis, got a scalar.")
     if not epsilon > 0:
@@ -318,12 +267,12 @@ def layer_norm(
     params = []
     for name, p in (("gamma", gamma), ("beta", beta)):
         if p is not None:
-            p = _as_float(name, p)
+            p = as_float(p, name)
             if p.shape != (d,):
                 raise ValueError(f"{name} must have shape ({d},) to match x's last axis; got {p.shape}.")
         params.append(p)
     gamma, beta = params
-    out_dtype, work = _work_dtype(a.dtype, *(p.dtype for p in params if p is not None))
+    out_dtype, work = work_dtypes(a.dtype, *(p.dtype for p in params if p is not None))
     a = a.astype(work, copy=False)
     mu = a.mean(axis=-1, keepdims=True)
     var = a.var(axis=-1, keepdims=True)
@@ -335,7 +284,7 @@ def layer_norm(
     return y.astype(out_dtype, copy=False)
 
 
-def patchify(images: object, patch_size: int) -> np.ndarray:
+def patchify(images: ArrayLike, patch_size: int) -> np.ndarray:
     """Cut images into non-overlapping square patches, one flattened patch per row (a token).
 
     Patches are ordered row by row (left to right, top to bottom), each flattened in

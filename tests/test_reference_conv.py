@@ -1,21 +1,14 @@
-"""Tests of the NumPy convolution and pooling of chapter *Convolutional networks*.
+"""Tests of medtools.reference.conv, the NumPy convolution of chapter *Convolutional networks*.
 
 Property-based (hypothesis) over shapes, strides 1-3, both paddings, channels and
-float32/float64 against ``keras.layers.Conv2D`` / ``MaxPooling2D`` /
-``AveragePooling2D`` and ``tf.GradientTape``; plus the size, parameter and
-receptive-field formulas and the error messages for bad inputs.
+float32/float64 against ``keras.layers.Conv2D`` and ``tf.GradientTape``; plus the
+parameter and receptive-field formulas and the error messages for bad inputs.
 
-Tolerance: a sum of ``m`` products computed in floating point with unit roundoff
-``eps`` is off by at most ``gamma_m * sum|a_i b_i|`` with ``gamma_m = m eps / (1 - m eps)``
-(Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1), whatever the
-summation order; two implementations that sum in different orders therefore agree
-within ``2 gamma_m sum|a_i b_i|``. ``sum|a_i b_i|`` is the same operation applied to
-the absolute values, so the tolerance is relative to the size of the terms, not absolute.
+Tolerance: the rounding bound of sums of products (fixture ``assert_rounding_close`` in
+``conftest.py``, after Higham), relative to the size of the terms, not absolute.
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pytest
@@ -24,27 +17,12 @@ from hypothesis import strategies as st
 
 from medtools import reference as ref
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 SETTINGS = settings(max_examples=50, deadline=None, derandomize=True)
 DTYPES = st.sampled_from(["float32", "float64"])
 PADDINGS = st.sampled_from(["valid", "same"])
-
-
-def _gamma(m: int, dtype: str) -> float:
-    eps = np.finfo(dtype).eps / 2  # unit roundoff
-    return m * eps / (1 - m * eps)
-
-
-def _assert_close(ours, theirs, scale, m, dtype):
-    """|ours - theirs| <= 2 gamma_m * scale (+ a few ulps of the scale for the last rounding)."""
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    assert ours.shape == theirs.shape
-    tol = (2 * _gamma(m, dtype) + 4 * np.finfo(dtype).eps) * np.asarray(scale) + np.finfo(dtype).tiny
-    err = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
-    assert np.all(err <= tol), f"max error {err.max():.3g}, max tolerance {np.max(tol):.3g}"
 
 
 @st.composite
@@ -80,7 +58,7 @@ def _keras_conv(x, k, b, stride, padding, dtype):
 
 @SETTINGS
 @given(conv_cases())
-def test_conv2d_matches_keras(case):
+def test_conv2d_matches_keras(assert_rounding_close, case):
     x, k, b, stride, padding, dtype = case
     layer = _keras_conv(x, k, b, stride, padding, dtype)
     theirs = np.asarray(layer(x))
@@ -94,7 +72,7 @@ def test_conv2d_matches_keras(case):
         k.shape[3],
     )
     scale = ref.conv2d(np.abs(x), np.abs(k), None if b is None else np.abs(b), stride, padding)
-    _assert_close(ours, theirs, scale, k.shape[0] * k.shape[1] * k.shape[2] + 1, dtype)
+    assert_rounding_close(ours, theirs, scale, k.shape[0] * k.shape[1] * k.shape[2] + 1, dtype)
 
 
 def test_conv2d_float32_images_within_1e5_absolute():
@@ -106,34 +84,6 @@ def test_conv2d_float32_images_within_1e5_absolute():
         theirs = np.asarray(layer(x))
         k, b = (v.numpy() for v in (layer.kernel, layer.bias))
         np.testing.assert_allclose(ref.conv2d(x, k, b, stride, padding), theirs, rtol=0, atol=1e-5)
-
-
-def test_same_padding_is_asymmetric_like_keras():
-    assert ref.same_padding(6, 3, 2) == (0, 1)  # the extra row goes at the bottom
-    assert ref.same_padding(28, 3, 2) == (0, 1)
-    assert ref.same_padding(28, 3, 1) == (1, 1)
-    assert ref.same_padding(28, 4, 1) == (1, 2)
-    assert ref.same_padding(5, 1, 3) == (0, 0)
-    # a kernel that only looks at its top-left tap shows where Keras pads
-    x = np.arange(36.0).reshape(1, 6, 6, 1)
-    k = np.zeros((3, 3, 1, 1))
-    k[0, 0] = 1
-    layer = _keras_conv(x, k, None, 2, "same", "float64")
-    np.testing.assert_array_equal(ref.conv2d(x, k, stride=2, padding="same"), np.asarray(layer(x)))
-    np.testing.assert_array_equal(ref.conv2d(x, k, stride=2, padding="same")[0, :, :, 0], x[0, ::2, ::2, 0])
-
-
-@settings(max_examples=200, deadline=None, derandomize=True)
-@given(st.integers(1, 40), st.integers(1, 7), st.integers(1, 4), PADDINGS)
-def test_conv_output_size_matches_keras_shape(n, k, s, padding):
-    if padding == "valid" and k > n:
-        with pytest.raises(ValueError, match="does not fit"):
-            ref.conv_output_size(n, k, s, padding)
-        return
-    layer = keras.layers.Conv2D(1, (k, 1), strides=(s, 1), padding=padding)
-    assert layer.compute_output_shape((None, n, 3, 1))[1] == ref.conv_output_size(n, k, s, padding)
-    expected = -(-n // s) if padding == "same" else (n - k) // s + 1
-    assert ref.conv_output_size(n, k, s, padding) == expected
 
 
 def test_im2col_times_kernel_is_conv2d_and_a_loop():
@@ -170,7 +120,7 @@ def test_conv2d_is_scipy_correlation_not_convolution():
 
 @SETTINGS
 @given(conv_cases())
-def test_conv2d_grad_matches_gradient_tape(case):
+def test_conv2d_grad_matches_gradient_tape(assert_rounding_close, case):
     x, k, b, stride, padding, dtype = case
     b = np.zeros(k.shape[-1], dtype) if b is None else b
     layer = _keras_conv(x, k, b, stride, padding, dtype)
@@ -186,9 +136,9 @@ def test_conv2d_grad_matches_gradient_tape(case):
     ax, ak, ag = np.abs(x), np.abs(k), np.abs(g)
     sx, sk, _ = ref.conv2d_grad(ax, ak, ag, stride, padding)  # sums of |terms|
     n_out = g.shape[0] * g.shape[1] * g.shape[2]
-    _assert_close(dx, gx, sx, k.shape[0] * k.shape[1] * k.shape[3], dtype)
-    _assert_close(dk, gk, sk, n_out, dtype)
-    _assert_close(db, gb, ag.sum(axis=(0, 1, 2)), n_out, dtype)
+    assert_rounding_close(dx, gx, sx, k.shape[0] * k.shape[1] * k.shape[3], dtype)
+    assert_rounding_close(dk, gk, sk, n_out, dtype)
+    assert_rounding_close(db, gb, ag.sum(axis=(0, 1, 2)), n_out, dtype)
 
 
 def test_conv2d_grad_is_full_convolution_with_flipped_kernel():
@@ -202,47 +152,7 @@ def test_conv2d_grad_is_full_convolution_with_flipped_kernel():
     np.testing.assert_allclose(db, g.sum(axis=(0, 1, 2)))
 
 
-# --- pooling --------------------------------------------------------------------
-
-
-@SETTINGS
-@given(
-    st.integers(1, 3),
-    st.integers(1, 11),
-    st.integers(1, 11),
-    st.integers(1, 3),
-    st.integers(1, 4),
-    st.one_of(st.none(), st.integers(1, 3)),
-    PADDINGS,
-    DTYPES,
-    st.integers(0, 2**31 - 1),
-)
-def test_pooling_matches_keras(n, h, w, c, pool, stride, padding, dtype, seed):
-    if padding == "valid" and pool > min(h, w):
-        with pytest.raises(ValueError, match="larger than the image"):
-            ref.max_pool2d(np.zeros((n, h, w, c), dtype), pool, stride, padding)
-        return
-    x = np.random.default_rng(seed).normal(size=(n, h, w, c)).astype(dtype)
-    for layer_cls, ours_fn in (
-        (keras.layers.MaxPooling2D, ref.max_pool2d),
-        (keras.layers.AveragePooling2D, ref.avg_pool2d),
-    ):
-        theirs = np.asarray(layer_cls(pool, strides=stride, padding=padding, dtype=dtype)(x))
-        ours = ours_fn(x, pool, stride, padding)
-        assert ours.dtype == np.dtype(dtype)
-        scale = ours_fn(np.abs(x), pool, stride, padding)
-        _assert_close(ours, theirs, scale, pool * pool, dtype)
-
-
-def test_avg_pool_same_ignores_padding():
-    x = np.arange(25.0).reshape(1, 5, 5, 1)
-    y = ref.avg_pool2d(x, 2, padding="same")[0, :, :, 0]
-    assert y.shape == (3, 3)
-    assert y[0, 2] == (4 + 9) / 2 and y[2, 2] == 24  # edge windows average their real pixels only
-    assert ref.max_pool2d(-x, 2, padding="same")[0, 2, 2, 0] == -24  # padding never wins the max
-
-
-# --- sizes, parameters, receptive field ----------------------------------------
+# --- parameters, receptive field -----------------------------------------------
 
 
 def test_conv2d_params_matches_keras():
@@ -281,9 +191,6 @@ def test_receptive_field_is_the_support_of_the_input_gradient():
     assert rows.max() - rows.min() + 1 == ref.receptive_field(stack)
 
 
-# --- bad inputs -------------------------------------------------------------------
-
-
 def test_bad_inputs_raise_clear_errors():
     x = np.zeros((2, 8, 8, 3), np.float32)
     k = np.zeros((3, 3, 1, 4), np.float32)
@@ -309,15 +216,9 @@ def test_bad_inputs_raise_clear_errors():
         ref.conv2d(x, np.zeros((9, 3, 3, 4), np.float32))
     with pytest.raises(ValueError, match="grad_out must have the shape"):
         ref.conv2d_grad(x, np.zeros((3, 3, 3, 4), np.float32), np.zeros((2, 8, 8, 4), np.float32))
-    with pytest.raises(ValueError, match="pool must be >= 1"):
-        ref.max_pool2d(x, 0)
-    with pytest.raises(ValueError, match="larger than the image"):
-        ref.avg_pool2d(x, 9)
     with pytest.raises(ValueError, match="empty"):
         ref.receptive_field([])
     with pytest.raises(ValueError, match="kernel must be a positive int"):
         ref.receptive_field([(0, 1)])
     with pytest.raises(ValueError, match="c_in must be a positive int"):
         ref.conv2d_params(3, 3, 0, 8)
-    with pytest.raises(ValueError, match="n must be a positive int"):
-        ref.conv_output_size(0, 3)

@@ -1,4 +1,4 @@
-"""NumPy recurrent cells (medtools._ref_rnn) against keras.layers.SimpleRNN, LSTM and GRU.
+"""NumPy recurrent cells (medtools.reference.recurrent) against keras.layers.SimpleRNN, LSTM and GRU.
 
 Chapter: *Recurrent networks* (chapters/rnn). The Keras layers are built with random
 (non-zero) biases and their own random kernels; the NumPy functions get exactly
@@ -132,14 +132,6 @@ def test_sequences_agree_with_steps():
     assert set(gates) == {"i", "f", "c_tilde", "o"}
 
 
-def test_sigmoid_is_stable_and_keeps_dtype():
-    a = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0], dtype=np.float32)
-    with np.errstate(all="raise"):
-        s = R.sigmoid(a)
-    assert s.dtype == np.float32
-    np.testing.assert_allclose(s, [0.0, 1 / (1 + np.exp(30.0)), 0.5, 1 / (1 + np.exp(-30.0)), 1.0], atol=1e-7)
-
-
 def test_integer_input_is_promoted():
     x = np.ones((1, 2, 1), dtype=np.int64)
     hs, _ = R.simple_rnn(x, np.ones((1, 1)), np.zeros((1, 1)))
@@ -171,5 +163,12 @@ def test_bad_shapes_raise_clear_errors(call, match):
 
 
 def test_non_numeric_input_raises():
-    with pytest.raises(TypeError, match="numeric"):
+    with pytest.raises(TypeError, match="x must be a numeric array, got dtype <U1"):
         R.simple_rnn(np.array([[["a"]]]), np.zeros((1, 1)), np.zeros((1, 1)))
+    with pytest.raises(TypeError, match="x must be real"):
+        R.simple_rnn(np.ones((1, 2, 1), complex), np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+def test_bool_input_is_promoted():
+    hs, _ = R.simple_rnn(np.ones((1, 2, 1), bool), np.ones((1, 1)), np.zeros((1, 1)))
+    assert hs.dtype == np.float64

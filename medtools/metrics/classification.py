@@ -9,7 +9,8 @@ Conventions (all functions):
 * ``y_true``: shape ``(N,)``, integer (or bool) labels in ``{0, 1}``; 1 is the positive class
   (e.g. *pneumonia*). ``y_pred``: shape ``(N,)``, hard predictions in ``{0, 1}``.
   ``y_score``: shape ``(N,)``, finite real scores (probabilities or logits); larger means
-  "more positive". ``N >= 1``.
+  "more positive". ``N >= 1``. A column ``(N, 1)`` (MedMNIST labels, Keras ``predict()``
+  output) is accepted and flattened; other shapes are refused (see :mod:`medtools.arrays`).
 * Ratios whose denominator is zero (``0/0``), e.g. precision when nothing is predicted
   positive, are returned as ``0.0``. This is scikit-learn's result with its default
   ``zero_division="warn"`` (we return the same value without the warning).
@@ -24,6 +25,9 @@ Conventions (all functions):
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from medtools.arrays import as_labels, as_scores, same_shape
 
 __all__ = [
     "confusion",
@@ -40,66 +44,20 @@ __all__ = [
 ]
 
 
-def _as_1d(a: object, name: str) -> np.ndarray:
-    arr = np.asarray(a)
-    if arr.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D with shape (N,), got shape {arr.shape}; "
-            "flatten it first, e.g. np.ravel(...) or y[:, 0] for MedMNIST labels of shape (N, 1)."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty; metrics need at least one sample.")
-    return arr
-
-
-def _labels(a: object, name: str) -> np.ndarray:
-    arr = _as_1d(a, name)
-    if arr.dtype == bool:
-        return arr.astype(np.int64)
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be numeric 0/1 labels, got dtype {arr.dtype}.")
-    bad = ~np.isin(arr, (0, 1))
-    if bad.any():
-        found = np.unique(arr[bad])[:5]
-        raise ValueError(
-            f"{name} must contain only the binary labels 0 and 1; found {found.tolist()}. "
-            "For scores or probabilities use a threshold first (e.g. (p >= 0.5).astype(int)); "
-            "for multi-class labels binarise one class against the rest."
-        )
-    return arr.astype(np.int64)
-
-
-def _scores(a: object, name: str = "y_score") -> np.ndarray:
-    arr = _as_1d(a, name)
-    if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
-        raise ValueError(f"{name} must be numeric scores, got dtype {arr.dtype}.")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values; remove or fix them first.")
-    return arr
-
-
-def _same_length(a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(
-            f"{na} and {nb} must have the same shape (N,); got {a.shape} and {b.shape}."
-        )
-
-
 def _ratio(num: int, den: int) -> float:
     """``num / den``, with the convention ``0/0 = 0.0`` (see module docstring)."""
     return float(num) / float(den) if den else 0.0
 
 
-def confusion(y_true: object, y_pred: object) -> tuple[int, int, int, int]:
+def confusion(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[int, int, int, int]:
     """Confusion-matrix counts ``(tn, fp, fn, tp)`` as Python ints.
 
     ``y_true``, ``y_pred``: shape ``(N,)``, labels in ``{0, 1}``. Same order as
     ``sklearn.metrics.confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()``.
     """
-    t = _labels(y_true, "y_true")
-    p = _labels(y_pred, "y_pred")
-    _same_length(t, p, "y_true", "y_pred")
+    t = as_labels(y_true, "y_true")
+    p = as_labels(y_pred, "y_pred")
+    same_shape(t, p, "y_true", "y_pred")
     tp = int(np.sum((t == 1) & (p == 1)))
     tn = int(np.sum((t == 0) & (p == 0)))
     fp = int(np.sum((t == 0) & (p == 1)))
@@ -107,19 +65,19 @@ def confusion(y_true: object, y_pred: object) -> tuple[int, int, int, int]:
     return tn, fp, fn, tp
 
 
-def accuracy(y_true: object, y_pred: object) -> float:
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of correct predictions, ``(tp + tn) / N``."""
     tn, fp, fn, tp = confusion(y_true, y_pred)
     return _ratio(tp + tn, tn + fp + fn + tp)
 
 
-def precision(y_true: object, y_pred: object) -> float:
+def precision(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Positive predictive value ``tp / (tp + fp)``; ``0.0`` when nothing is predicted positive."""
     _, fp, _, tp = confusion(y_true, y_pred)
     return _ratio(tp, tp + fp)
 
 
-def recall(y_true: object, y_pred: object) -> float:
+def recall(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Recall = sensitivity = true positive rate ``tp / (tp + fn)``; ``0.0`` without positives."""
     _, _, fn, tp = confusion(y_true, y_pred)
     return _ratio(tp, tp + fn)
@@ -128,13 +86,13 @@ def recall(y_true: object, y_pred: object) -> float:
 sensitivity = recall
 
 
-def specificity(y_true: object, y_pred: object) -> float:
+def specificity(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """True negative rate ``tn / (tn + fp)``; ``0.0`` without negatives."""
     tn, fp, _, _ = confusion(y_true, y_pred)
     return _ratio(tn, tn + fp)
 
 
-def f1(y_true: object, y_pred: object) -> float:
+def f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Harmonic mean of precision and recall, ``2 tp / (2 tp + fp + fn)``.
 
     ``0.0`` when ``tp + fp + fn == 0`` (no positives and none predicted).
@@ -143,16 +101,16 @@ def f1(y_true: object, y_pred: object) -> float:
     return _ratio(2 * tp, 2 * tp + fp + fn)
 
 
-def _cumulative_counts(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cumulative_counts(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """True/false positives when thresholding at each distinct score (descending).
 
     Returns ``(fps, tps, thresholds)``, each shape ``(K,)`` for ``K`` distinct scores:
     predicting "positive" for ``y_score >= thresholds[k]`` gives ``fps[k]`` false and
     ``tps[k]`` true positives. Tied scores move together (one step per distinct value).
     """
-    t = _labels(y_true, "y_true")
-    s = _scores(y_score)
-    _same_length(t, s, "y_true", "y_score")
+    t = as_labels(y_true, "y_true")
+    s = as_scores(y_score, "y_score")
+    same_shape(t, s, "y_true", "y_score")
     order = np.argsort(-s, kind="mergesort")
     s, t = s[order], t[order]
     # last index of each run of equal scores
@@ -162,7 +120,7 @@ def _cumulative_counts(y_true: object, y_score: object) -> tuple[np.ndarray, np.
     return fps.astype(np.float64), tps.astype(np.float64), s[last]
 
 
-def roc_curve(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roc_curve(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Receiver operating characteristic: ``(fpr, tpr, thresholds)``, each shape ``(K + 1,)``.
 
     One point per distinct score plus the origin: ``thresholds[0] = inf`` (nothing predicted
@@ -182,7 +140,7 @@ def roc_curve(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndarray, 
     return fpr, tpr, np.r_[np.inf, thr]
 
 
-def roc_auc(y_true: object, y_score: object) -> float:
+def roc_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     """Area under the ROC curve by the trapezoidal rule.
 
     Ties in ``y_score`` give a diagonal segment, so this equals the Mann-Whitney estimate
@@ -193,7 +151,7 @@ def roc_auc(y_true: object, y_score: object) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
 
 
-def pr_curve(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pr_curve(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision-recall curve ``(precision, recall, thresholds)``, scikit-learn's layout.
 
     ``thresholds``: the ``K`` distinct scores in *increasing* order; ``precision[k]`` and
@@ -212,7 +170,7 @@ def pr_curve(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndarray, n
     return np.r_[prec[::-1], 1.0], np.r_[rec[::-1], 0.0], thr[::-1].copy()
 
 
-def pr_auc(y_true: object, y_score: object) -> float:
+def pr_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
     """Average precision ``AP = sum_n (R_n - R_{n-1}) P_n`` over decreasing thresholds.
 
     The step-wise (not trapezoidal) area of scikit-learn's ``average_precision_score``: each

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["cnn3d", "pool_volumes", "slice_gru"]
 
 
-def pool_volumes(x: np.ndarray, factor: int = 2) -> np.ndarray:
+def pool_volumes(x: ArrayLike, factor: int = 2) -> np.ndarray:
     """Downsample uint8 volumes by averaging ``factor``³ blocks (a cheap 3-D resize).
 
     Args:
@@ -86,7 +87,7 @@ def _check_common(
         raise ValueError(f"{fn}: learning_rate must be positive, got {learning_rate!r}.")
 
 
-def _output_layer(prior: float | None, fn: str):
+def _output_layer(prior: float | None, fn: str) -> keras.layers.Dense:
     """Dense(1, sigmoid) whose bias starts at the log-odds of ``prior`` (the positive fraction)."""
     import keras
 

@@ -11,11 +11,14 @@ the positive class) for binary tasks, or a softmax over ``num_classes`` classes.
 Layer names are fixed so that the chapter can reach inside a trained ViT
 (``block{i}_ln1``: the LayerNorm before the attention of block ``i``; ``block{i}_mha``: its
 ``keras.layers.MultiHeadAttention``; ``patch_encoder``: patch + position embedding).
+Re-exported by :mod:`medtools.models`. This module imports Keras when it is imported
+(:class:`PatchEncoder` is a Keras layer).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import ops
@@ -33,11 +36,11 @@ class PatchEncoder(keras.layers.Layer):
     initialised from a normal distribution with sd 0.02 (as in ViT).
     """
 
-    def __init__(self, cls_token: bool = True, **kwargs):
+    def __init__(self, cls_token: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cls_token = bool(cls_token)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 3 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(f"PatchEncoder expects (batch, n_patches, dim) with known sizes; got {input_shape}.")
         n, dim = int(input_shape[1]), int(input_shape[2])
@@ -46,21 +49,21 @@ class PatchEncoder(keras.layers.Layer):
             self.cls = self.add_weight(shape=(1, 1, dim), initializer=init, name="cls")
         self.position = self.add_weight(shape=(1, n + int(self.cls_token), dim), initializer=init, name="position")
 
-    def call(self, x):
+    def call(self, x: Any) -> Any:
         if self.cls_token:
             cls = ops.broadcast_to(ops.cast(self.cls, x.dtype), (ops.shape(x)[0], 1, ops.shape(x)[2]))
             x = ops.concatenate([cls, x], axis=1)
         return x + ops.cast(self.position, x.dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         b, n, d = input_shape
         return (b, n + int(self.cls_token), d)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "cls_token": self.cls_token}
 
 
-def _head(x, num_classes: int):
+def _head(x: Any, num_classes: int) -> Any:
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2 (2 = binary, one sigmoid output); got {num_classes}.")
     if num_classes == 2:
@@ -157,7 +160,7 @@ def vit_attention_inputs(model: keras.Model) -> keras.Model:
         key=lambda s: int(s[5:-4]),
     )
     if not names:
-        raise ValueError(f"Model {model.name!r} has no 'block<i>_ln1' layers; build it with medtools.models.vit.")
+        raise ValueError(f"Model {model.name!r} has no 'block<i>_ln1' layers; build it with medtools.models.vit().")
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     return keras.Model(inputs, [model.get_layer(n).output for n in names], name=f"{model.name}_attn_inputs")
 

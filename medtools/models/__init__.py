@@ -1,0 +1,39 @@
+"""Every model the book trains, as builder functions, plus parameter and FLOP counting.
+
+* counting parameters and FLOPs — chapter *Core concepts* (``chapters/concepts``):
+  :mod:`~medtools.models.counting`;
+* slice-encoder + GRU and 3-D CNN — chapter *Recurrent networks* (``chapters/rnn``):
+  :mod:`~medtools.models.sequence`;
+* Vision Transformer and its CNN baseline — chapter *Self-attention* (``chapters/attention``):
+  :mod:`~medtools.models.transformer`;
+* the article's CNN — chapters *Core concepts* and *The Keras classifier*:
+  :mod:`~medtools.models.article`; the compact CNN — chapter *Beyond the article's model*
+  (``chapters/beyond_article``): :mod:`~medtools.models.compact`.
+
+Importing this package imports Keras (the Vision Transformer defines a Keras layer);
+``import medtools`` alone does not.
+"""
+
+from __future__ import annotations
+
+from medtools.models.article import ARTICLE_PARAMS, article_cnn
+from medtools.models.compact import MAX_COMPACT_PARAMS, compact_cnn
+from medtools.models.counting import count_flops, layer_table
+from medtools.models.sequence import cnn3d, pool_volumes, slice_gru
+from medtools.models.transformer import PatchEncoder, small_cnn, vit, vit_attention_inputs
+
+__all__ = [
+    "ARTICLE_PARAMS",
+    "MAX_COMPACT_PARAMS",
+    "PatchEncoder",
+    "article_cnn",
+    "cnn3d",
+    "compact_cnn",
+    "count_flops",
+    "layer_table",
+    "pool_volumes",
+    "slice_gru",
+    "small_cnn",
+    "vit",
+    "vit_attention_inputs",
+]

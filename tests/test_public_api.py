@@ -1,0 +1,151 @@
+"""The public names of every medtools module, written out: a name that disappears fails here.
+
+Chapters use these names (``ref.conv2d``, ``models.ARTICLE_PARAMS``, ``metrics.THRESHOLD_RULES``,
+...), so removing or renaming one breaks a chapter. Each list is the full public API as of
+the restructuring into subpackages (issue 8). Adding a name is fine; add it here too.
+
+Also checked: every name in a module's ``__all__`` exists, ``__all__`` lists every name
+below (a name left out of ``__all__`` is how ``metrics.THRESHOLD_RULES`` once went missing),
+a subpackage re-exports exactly its modules' names, and ``import medtools`` is lazy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+PUBLIC: dict[str, list[str]] = {
+    "medtools.arrays": [
+        "as_1d", "as_float", "as_images", "as_labels", "as_pair", "as_scores", "same_shape", "work_dtypes",
+    ],
+    "medtools.book": ["markdown_table", "sample_xrays", "setup", "show_source"],
+    "medtools.plots": ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"],
+    "medtools.evalplots": ["confusion_matrix_plot", "reliability_diagram", "roc_pr_curves"],
+    "medtools.data": [
+        "AUGMENTATION_POLICIES", "DATA_DIR_ENV", "OFFLINE_ENV", "SIZES_2D", "SIZES_3D", "SPLITS",
+        "DataError", "DatasetInfo", "Split", "Splits", "article_augmentation", "augmentation", "available", "data_dir", "fetch",
+        "info", "load", "make_dataset", "md5sum", "read_npz", "to_float",
+    ],
+    "medtools.train": [
+        "CACHE_DIR_ENV", "NUMERIC_ENV", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba",
+        "set_seed",
+    ],
+    "medtools.callbacks": ["EpochMetrics"],
+    "medtools.dicom": [
+        "DecodeFailedError", "DecoderInfo", "DicomError", "DicomImage", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError", "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError", "UnsupportedPhotometricError", "WINDOWS", "Window", "canonical", "decoders", "load", "outcome", "pixel_to_patient", "plane", "pydicom_test_files", "resample", "survey", "to_model_input", "window",
+    ],
+    "medtools.benchmark": [
+        "DATASETS", "IMAGE_SIZE", "MODELS", "SPEC_VERSION", "DatasetConfig", "ModelConfig", "RunResult",
+        "article_augmentation", "build_model", "main", "make_augmentation", "run_config", "run_many", "summarise",
+    ],
+    "medtools.benchmark.config": [
+        "DATASETS", "IMAGE_SIZE", "MODELS", "DatasetConfig", "ModelConfig", "build_model", "dataset_config",
+        "model_config",
+    ],
+    "medtools.benchmark.run": [
+        "RunResult", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run",
+    ],
+    "medtools.benchmark.cli": ["main"],
+    # --- medtools.reference: from-scratch NumPy (chapters cnn, rnn, attention, workflow)
+    "medtools.reference.activations": ["sigmoid", "softmax"],
+    "medtools.reference.windows": [
+        "CONV_PADDINGS", "conv_output_size", "pad_spatial", "same_padding", "sliding_windows", "window_geometry",
+    ],
+    "medtools.reference.conv": [
+        "conv2d", "conv2d_grad", "conv2d_params", "im2col", "receptive_field", "receptive_field_table",
+    ],
+    "medtools.reference.pooling": ["avg_pool2d", "max_pool2d"],
+    "medtools.reference.recurrent": ["gru", "gru_step", "lstm", "lstm_step", "simple_rnn", "simple_rnn_step"],
+    "medtools.reference.attention": [
+        "attention_entropy", "layer_norm", "multi_head_attention", "patchify", "scaled_dot_product_attention",
+    ],
+    "medtools.reference.losses": ["KERAS_EPSILON", "binary_crossentropy", "mse"],
+    "medtools.reference.optim": ["AdamState", "adam_init", "adam_step", "momentum_step", "sgd_step"],
+    # --- medtools.metrics (chapters workflow, keras_classifier)
+    "medtools.metrics.classification": [
+        "accuracy", "confusion", "f1", "pr_auc", "pr_curve", "precision", "recall", "roc_auc", "roc_curve",
+        "sensitivity", "specificity",
+    ],
+    "medtools.metrics.bootstrap": ["BootstrapCI", "bootstrap_ci"],
+    "medtools.metrics.thresholds": ["THRESHOLD_RULES", "choose_threshold", "threshold_metrics"],
+    "medtools.metrics.calibration": ["expected_calibration_error", "reliability_curve"],
+    "medtools.metrics.evaluation": ["evaluate_binary", "medmnist_acc", "medmnist_auc"],
+    # --- medtools.models (chapters concepts, rnn, attention, keras_classifier, beyond_article)
+    "medtools.models.article": ["ARTICLE_PARAMS", "article_cnn"],
+    "medtools.models.compact": ["MAX_COMPACT_PARAMS", "compact_cnn"],
+    "medtools.models.counting": ["count_flops", "layer_table"],
+    "medtools.models.sequence": ["cnn3d", "pool_volumes", "slice_gru"],
+    "medtools.models.transformer": ["PatchEncoder", "small_cnn", "vit", "vit_attention_inputs"],
+}
+
+SUBPACKAGES: dict[str, list[str]] = {
+    "medtools.reference": [
+        "activations", "windows", "conv", "pooling", "recurrent", "attention", "losses", "optim",
+    ],
+    "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation"],
+    "medtools.models": ["article", "compact", "counting", "sequence", "transformer"],
+}
+for _pkg, _modules in SUBPACKAGES.items():
+    PUBLIC[_pkg] = sorted(name for m in _modules for name in PUBLIC[f"{_pkg}.{m}"])
+
+#: Public names of modules owned elsewhere that their ``__all__`` does not list yet (to be fixed there).
+NOT_IN_ALL: dict[str, set[str]] = {}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_every_public_name_still_exists(module):
+    mod = importlib.import_module(module)
+    missing = [name for name in PUBLIC[module] if not hasattr(mod, name)]
+    assert not missing, f"{module} lost {missing}; a chapter or another module may use them."
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_all_names_exist_and_list_every_public_name(module):
+    mod = importlib.import_module(module)
+    listed = list(getattr(mod, "__all__", ()))
+    assert listed, f"{module} has no __all__."
+    assert len(set(listed)) == len(listed), f"{module}.__all__ has duplicates."
+    ghosts = [name for name in listed if not hasattr(mod, name)]
+    assert not ghosts, f"{module}.__all__ names {ghosts}, which do not exist."
+    left_out = set(PUBLIC[module]) - set(listed) - NOT_IN_ALL.get(module, set())
+    assert not left_out, f"{module}.__all__ leaves out {sorted(left_out)}."
+
+
+@pytest.mark.parametrize("package", sorted(SUBPACKAGES))
+def test_a_subpackage_reexports_exactly_its_modules(package):
+    pkg = importlib.import_module(package)
+    union = set()
+    for module in SUBPACKAGES[package]:
+        mod = importlib.import_module(f"{package}.{module}")
+        union |= set(mod.__all__)
+        for name in mod.__all__:  # the same object, not a copy
+            assert getattr(pkg, name) is getattr(mod, name), f"{package}.{name} is not {package}.{module}.{name}"
+    assert set(pkg.__all__) == union
+
+
+def test_models_vit_is_the_builder_not_the_module():
+    from medtools import models
+
+    assert callable(models.vit) and models.vit.__name__ == "vit"
+
+
+def test_import_medtools_is_lazy_and_lists_its_subpackages():
+    code = (
+        "import sys, medtools\n"
+        "names = dir(medtools)\n"
+        "assert {'reference', 'models', 'metrics', 'arrays', 'data', 'book'} <= set(names), names\n"
+        "assert '__version__' in names\n"
+        "assert not {'tensorflow', 'keras', 'medtools.data'} & set(sys.modules)\n"
+        "assert medtools.reference.conv2d and medtools.metrics.THRESHOLD_RULES\n"
+        "assert 'tensorflow' not in sys.modules  # reference and metrics are plain NumPy\n"
+        "try:\n"
+        "    medtools.nonexistent\n"
+        "except AttributeError as exc:\n"
+        "    assert 'nonexistent' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
