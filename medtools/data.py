@@ -41,6 +41,12 @@ SIZES_2D = (28, 64, 128, 224)
 SIZES_3D = (28, 64)
 
 __all__ = [
+    "AUGMENTATION_POLICIES",
+    "DATA_DIR_ENV",
+    "OFFLINE_ENV",
+    "SIZES_2D",
+    "SIZES_3D",
+    "SPLITS",
     "DataError",
     "DatasetInfo",
     "Split",
@@ -55,6 +61,7 @@ __all__ = [
     "make_dataset",
     "md5sum",
     "read_npz",
+    "to_float",
 ]
 
 

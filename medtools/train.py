@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CACHE_DIR_ENV = "MEDTOOLS_CACHE_DIR"
 
-__all__ = ["NUMERIC_ENV", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
+__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
 
 
 def set_seed(seed: int, *, deterministic: bool = True) -> None:

@@ -20,7 +20,10 @@ ENV = {
 }
 
 
-def test_same_seed_gives_the_same_metrics_twice() -> None:
+@pytest.mark.slow
+@pytest.mark.data
+def test_same_seed_gives_the_same_metrics_twice(medmnist_file) -> None:
+    medmnist_file("breastmnist")
     kw = dict(epochs=1, subset=256, n_boot=100, cache=False)
     a = benchmark.run_config("compact", "breastmnist", 3, reuse=False, **kw)  # a freshly built model
     b = benchmark.run_config("compact", "breastmnist", 3, reuse=True, **kw)  # ... and a re-initialised one
@@ -36,7 +39,10 @@ def test_same_seed_gives_the_same_metrics_twice() -> None:
     assert len(a.history["val_auc"]) == 1
 
 
-def test_cli_prints_one_valid_json_document() -> None:
+@pytest.mark.slow
+@pytest.mark.data
+def test_cli_prints_one_valid_json_document(medmnist_file) -> None:
+    medmnist_file("breastmnist")
     cmd = [sys.executable, "-m", "medtools.benchmark", "--model", "article", "--dataset", "breastmnist",
            "--seeds", "0", "--epochs", "1", "--subset", "128", "--n-boot", "50", "--no-cache", "--no-progress"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300, check=True)

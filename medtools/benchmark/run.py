@@ -1,0 +1,346 @@
+"""One benchmark run, and many: train (or load), evaluate, summarise.
+
+Part of :mod:`medtools.benchmark` (chapter *The article's Keras classifier*). A run is three
+steps, one function each: :func:`train_run` trains through :func:`medtools.train.fit_cached`
+(seeded, cached), :func:`evaluate_run` scores the validation and test splits with
+:func:`medtools.metrics.evaluate_binary`, and :func:`run_config` ties them together into a
+:class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from medtools.benchmark.config import IMAGE_SIZE, build_model, dataset_config, model_config
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+__all__ = ["RunResult", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run"]
+
+#: Bumped whenever the training code changes in a way the cache key cannot see.
+SPEC_VERSION = 3
+
+
+def make_augmentation(name: str, dataset: str, seed: int = 0) -> keras.Sequential | None:
+    """The augmentation named ``name`` for ``dataset``: ``"article"``, ``"policy"``
+    (the dataset's policy in :data:`~medtools.benchmark.config.DATASETS`) or a policy of
+    :func:`medtools.data.augmentation` (``"none"`` gives None)."""
+    from medtools.data import article_augmentation, augmentation
+
+    if name == "article":
+        return article_augmentation(seed)
+    if name == "policy":
+        name = dataset_config(dataset).policy
+    return augmentation(name, seed=seed)
+
+
+class _ModelPool:
+    """One model instance per architecture and schedule, re-initialised for every run.
+
+    Keras traces a model's training step into a TensorFlow graph the first time it is
+    fitted, which costs seconds of CPU; a re-initialised model keeps its traced step. The
+    weights and optimizer state are copied from a freshly built model, so a run gives the
+    same result with or without the pool (``tests/test_benchmark.py`` checks this).
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[str, Any] = {}
+
+    def get(self, name: str, shape: tuple[int, int, int], steps: int, hparams: dict[str, Any] | None) -> Any:
+        fresh = build_model(name, shape, steps=steps, hparams=hparams)
+        key = json.dumps([name, list(shape), steps, hparams or {}], sort_keys=True, default=str)
+        pooled = self._models.setdefault(key, fresh)
+        if pooled is fresh:
+            return fresh
+        for m in (fresh, pooled):
+            if not m.optimizer.built:
+                m.optimizer.build(m.trainable_variables)
+        for dst, src in zip(pooled.variables, fresh.variables, strict=True):
+            dst.assign(src)
+        for dst, src in zip(pooled.optimizer.variables, fresh.optimizer.variables, strict=True):
+            dst.assign(src)
+        return pooled
+
+
+_POOL = _ModelPool()
+
+
+@dataclass
+class RunResult:
+    """One trained and evaluated (model, dataset, seed).
+
+    Attributes:
+        row: the JSON-friendly record printed by the command line (see :func:`run_config`).
+        model: the trained ``keras.Model``.
+        record: the :func:`medtools.train.fit_cached` record (``history``, ``train_seconds``, …).
+        y_val, p_val: validation labels ``(M,)`` int64 and probabilities of label 1 ``(M,)`` float32.
+        y_test, p_test: the same for the test split ``(N,)``.
+    """
+
+    row: dict[str, Any]
+    model: Any
+    record: dict[str, Any]
+    y_val: np.ndarray
+    p_val: np.ndarray
+    y_test: np.ndarray
+    p_test: np.ndarray
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch ``loss``, ``accuracy`` (training), ``val_loss``, ``val_auc`` (and ``test_auc``
+        for configurations with ``track_test``)."""
+        return self.record["history"]
+
+
+def train_run(
+    model: str,
+    dataset: str,
+    seed: int,
+    *,
+    epochs: int,
+    augment: str,
+    batch_size: int,
+    subset: int | None = None,
+    hparams: dict[str, Any] | None = None,
+    cache: bool = True,
+    reuse: bool = True,
+) -> tuple[Any, dict[str, Any], Any]:
+    """Train one configuration (or load it from the weight cache).
+
+    Returns:
+        ``(model, record, splits)``: the trained model (a model of its own, never the pooled
+        one), the :func:`medtools.train.fit_cached` record, and the dataset's splits.
+    """
+    from medtools import data, train
+    from medtools.callbacks import EpochMetrics
+
+    mcfg = model_config(model)
+    splits = data.load(dataset, IMAGE_SIZE)
+    x_tr, y_tr = splits.train.x, splits.train.y
+    if subset is not None:
+        if not 1 <= subset <= len(x_tr):
+            raise ValueError(f"subset must be between 1 and {len(x_tr)}, got {subset}.")
+        x_tr, y_tr = x_tr[:subset], y_tr[:subset]
+    shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
+    steps = epochs * math.ceil(len(x_tr) / batch_size)
+    spec = {
+        "version": SPEC_VERSION,
+        "model": model,
+        "hparams": dict(mcfg.hparams, **(hparams or {})),
+        "cosine": mcfg.cosine,
+        "track_test": mcfg.track_test,
+        "dataset": dataset,
+        "size": IMAGE_SIZE,
+        "seed": int(seed),
+        "epochs": epochs,
+        "augment": augment,
+        "batch_size": batch_size,
+        "subset": subset,
+    }
+    train.set_seed(int(seed))
+
+    def build() -> Any:
+        if reuse:
+            return _POOL.get(model, shape, steps, hparams)
+        return build_model(model, shape, steps=steps, hparams=hparams)
+
+    def fit(m: Any) -> dict[str, list[float]]:
+        aug = make_augmentation(augment, dataset, seed=int(seed))
+        ds_tr = data.make_dataset(x_tr, y_tr, training=True, batch_size=batch_size, seed=int(seed), augment=aug)
+        track = EpochMetrics({"val": (splits.val.x, splits.val.y)} | ({"test": (splits.test.x, splits.test.y)}
+                                                                     if mcfg.track_test else {}))
+        hist = m.fit(ds_tr, epochs=epochs, verbose=0, shuffle=False, callbacks=[track])
+        return dict(hist.history, **track.history)
+
+    trained, record = train.fit_cached(build, fit, spec, cache=cache)
+    if reuse:  # hand out a model of its own: the pooled one is re-initialised by the next run
+        standalone = build_model(model, shape, steps=steps, hparams=hparams)
+        standalone.set_weights(trained.get_weights())
+        trained = standalone
+    return trained, record, splits
+
+
+def evaluate_run(
+    trained: Any, splits: Any, dataset: str, seed: int, n_boot: int = 1000
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, float]:
+    """Score a trained model on the validation and test splits.
+
+    Returns:
+        ``(evaluation, p_val, p_test, inference_seconds)``: the dict of
+        :func:`medtools.metrics.evaluate_binary` (test split; operating point chosen on the
+        validation split), the probabilities of label 1 on both splits (float32), and the
+        wall time of one more forward pass over the test split.
+    """
+    from medtools import metrics
+    from medtools.train import predict_proba
+
+    dcfg = dataset_config(dataset)
+    p_val = predict_proba(trained, splits.val.x)
+    p_test = predict_proba(trained, splits.test.x)
+    start = time.perf_counter()
+    predict_proba(trained, splits.test.x)
+    infer_s = time.perf_counter() - start
+    evaluation = metrics.evaluate_binary(
+        splits.test.y, p_test, y_val=splits.val.y, p_val=p_val, positive=dcfg.positive, n_boot=n_boot, seed=int(seed)
+    )
+    evaluation["operating_point"]["positive_name"] = dcfg.positive_name
+    return evaluation, p_val, p_test, infer_s
+
+
+def run_config(
+    model: str = "compact",
+    dataset: str = "pneumoniamnist",
+    seed: int = 0,
+    *,
+    epochs: int | None = None,
+    augment: str | None = None,
+    batch_size: int | None = None,
+    subset: int | None = None,
+    hparams: dict[str, Any] | None = None,
+    n_boot: int = 1000,
+    cache: bool = True,
+    reuse: bool = True,
+) -> RunResult:
+    """Train (or load from the cache) one configuration and evaluate it on the test split.
+
+    After every epoch the validation loss and ROC-AUC are recorded in the history
+    (``val_loss``, ``val_auc``), and for configurations with ``track_test`` (the article's
+    model) the test ROC-AUC too (``test_auc``) — to *show* how selecting an epoch on
+    validation data inflates the validation score; nothing is selected with them.
+
+    Args:
+        model: a key of :data:`~medtools.benchmark.config.MODELS` (``"article"``, ``"compact"``).
+        dataset: a key of :data:`~medtools.benchmark.config.DATASETS`.
+        seed: seeds weights, shuffling and augmentation (:func:`medtools.train.set_seed`).
+        epochs: override of the configuration's epochs for ``dataset``.
+        augment: override of the augmentation (``"article"``, ``"policy"``, ``"xray"``, …).
+        batch_size: override of the batch size.
+        subset: train on the first ``subset`` training images only (for quick tests).
+        hparams: overrides of the builder's arguments.
+        n_boot: bootstrap resamples for the confidence intervals.
+        cache: False to retrain even if an identical run is cached.
+        reuse: re-initialise and reuse a model of the same architecture from an earlier run
+            in this process (saves the seconds Keras spends tracing the training step; the
+            result is the same either way).
+
+    Returns:
+        :class:`RunResult`; its ``row`` holds ``model``, ``dataset``, ``seed``, ``epochs``,
+        ``batch_size``, ``augment``, ``subset``, ``params``, ``train_seconds``,
+        ``train_images_per_second``, ``inference_images_per_second``, ``cached``, ``val``
+        (``auc``, ``acc``) and ``test`` (:func:`medtools.metrics.evaluate_binary`).
+    """
+    from medtools import metrics
+
+    dcfg, mcfg = dataset_config(dataset), model_config(model)
+    epochs = int(epochs if epochs is not None else mcfg.epochs[dataset])
+    augment = augment or mcfg.augment
+    batch_size = int(batch_size or mcfg.batch_size)
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
+    trained, record, splits = train_run(
+        model, dataset, seed, epochs=epochs, augment=augment, batch_size=batch_size, subset=subset,
+        hparams=hparams, cache=cache, reuse=reuse,
+    )
+    evaluation, p_val, p_test, infer_s = evaluate_run(trained, splits, dataset, seed, n_boot)
+    n_train = subset or len(splits.train)
+    row = {
+        "model": model,
+        "dataset": dataset,
+        "seed": int(seed),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "augment": dcfg.policy if augment == "policy" else augment,
+        "subset": subset,
+        "params": int(trained.count_params()),
+        "train_seconds": float(record["train_seconds"]),
+        "train_images_per_second": n_train * epochs / float(record["train_seconds"]),
+        "inference_images_per_second": len(splits.test.x) / infer_s,
+        "cached": bool(record.get("cached", False)),
+        "val": {"auc": metrics.medmnist_auc(splits.val.y, p_val), "acc": metrics.medmnist_acc(splits.val.y, p_val)},
+        "test": evaluation,
+    }
+    return RunResult(row, trained, record, splits.val.y, p_val, splits.test.y, p_test)
+
+
+def _mean_sd(values: Sequence[float]) -> dict[str, float]:
+    arr = np.asarray(values, dtype=float)
+    return {
+        "mean": float(arr.mean()),
+        "sd": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+        "min": float(arr.min()),
+        "max": float(arr.max()),
+    }
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean ± sd (sample sd, ``ddof=1``) over seeds for each (model, dataset) of ``rows``.
+
+    Each summary has ``model``, ``dataset``, ``n_seeds``, ``seeds``, ``params`` and, as
+    ``{"mean", "sd", "min", "max"}``: ``test_auc``, ``test_acc``, ``sensitivity``,
+    ``specificity`` (at the validation-chosen threshold), ``ece``, ``val_auc``,
+    ``train_seconds``, ``train_images_per_second``, ``inference_images_per_second``; plus
+    the per-seed bootstrap intervals ``test_auc_ci`` and ``test_acc_ci``.
+    """
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["dataset"]), []).append(r)
+    out = []
+    for (m, d), rs in groups.items():
+        t = [r["test"] for r in rs]
+        out.append(
+            {
+                "model": m,
+                "dataset": d,
+                "n_seeds": len(rs),
+                "seeds": [r["seed"] for r in rs],
+                "params": rs[0]["params"],
+                "test_auc": _mean_sd([x["auc"] for x in t]),
+                "test_acc": _mean_sd([x["acc"] for x in t]),
+                "sensitivity": _mean_sd([x["operating_point"]["sensitivity"] for x in t]),
+                "specificity": _mean_sd([x["operating_point"]["specificity"] for x in t]),
+                "ece": _mean_sd([x["ece"] for x in t]),
+                "val_auc": _mean_sd([r["val"]["auc"] for r in rs]),
+                "train_seconds": _mean_sd([r["train_seconds"] for r in rs]),
+                "train_images_per_second": _mean_sd([r["train_images_per_second"] for r in rs]),
+                "inference_images_per_second": _mean_sd([r["inference_images_per_second"] for r in rs]),
+                "test_auc_ci": [x["auc_ci"] for x in t],
+                "test_acc_ci": [x["acc_ci"] for x in t],
+            }
+        )
+    return out
+
+
+def run_many(
+    models: Sequence[str],
+    datasets: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    epochs: int | None = None,
+    subset: int | None = None,
+    n_boot: int = 1000,
+    cache: bool = True,
+    progress: bool = True,
+) -> list[RunResult]:
+    """:func:`run_config` for every (model, dataset, seed), with a tqdm progress bar on stderr."""
+    from tqdm.auto import tqdm
+
+    for m in models:
+        model_config(m)
+    for d in datasets:
+        dataset_config(d)
+    jobs = [(m, d, s) for m in models for d in datasets for s in seeds]
+    results = []
+    bar = tqdm(jobs, desc="benchmark", unit="run", disable=not progress, file=sys.stderr)
+    for m, d, s in bar:
+        bar.set_postfix_str(f"{m} / {d} / seed {s}")
+        results.append(run_config(m, d, s, epochs=epochs, subset=subset, n_boot=n_boot, cache=cache))
+    return results

@@ -1,0 +1,78 @@
+"""Keras callbacks the book's training loops share.
+
+Introduced in the chapter *The article's Keras classifier* (``chapters/keras_classifier``),
+where :mod:`medtools.benchmark` records the per-epoch validation (and, for the
+selection-bias demonstration only, test) scores; the chapters *Recurrent networks* and
+*Self-attention* use the same callback to keep the best epoch.
+
+This module imports Keras when it is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["EpochMetrics"]
+
+
+class EpochMetrics(keras.callbacks.Callback):
+    """After every epoch, score named splits the MedMNIST way; optionally keep the best epoch.
+
+    For each split ``name`` in ``splits`` it appends to :attr:`history` the binary
+    cross-entropy ``f"{name}_loss"`` and the ROC-AUC ``f"{name}_auc"``
+    (:func:`medtools.metrics.medmnist_auc`) of the model's probabilities, computed with
+    :func:`medtools.train.predict_proba` in inference mode. With ``restore_best`` the weights of
+    the epoch with the highest ``f"{monitor}_auc"`` are restored at the end of training (ties:
+    the earlier epoch), and :attr:`best_epoch` (1-based) says which.
+
+    Args:
+        splits: ``{name: (x, y)}``; ``x`` uint8 images ``(N, H, W[, C])`` or float32 in [0, 1],
+            ``y`` binary labels ``(N,)`` or ``(N, 1)``.
+        restore_best: restore the best epoch's weights when training ends.
+        monitor: the split whose AUC picks the best epoch (default ``"val"``).
+
+    Raises:
+        ValueError: ``splits`` is empty, or ``monitor`` is not one of its names.
+    """
+
+    def __init__(
+        self,
+        splits: Mapping[str, tuple[ArrayLike, ArrayLike]],
+        *,
+        restore_best: bool = False,
+        monitor: str = "val",
+    ) -> None:
+        super().__init__()
+        if not splits:
+            raise ValueError("EpochMetrics needs at least one split, e.g. {'val': (x_val, y_val)}.")
+        if restore_best and monitor not in splits:
+            raise ValueError(f"monitor {monitor!r} is not one of the splits {sorted(splits)}.")
+        self.splits = {k: (np.asarray(x), np.asarray(y).reshape(-1)) for k, (x, y) in splits.items()}
+        self.restore_best = restore_best
+        self.monitor = monitor
+        self.history: dict[str, list[float]] = {f"{k}_{m}": [] for k in self.splits for m in ("loss", "auc")}
+        self.best_epoch: int | None = None
+        self._best: tuple[float, list[np.ndarray]] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        from medtools.metrics import medmnist_auc
+        from medtools.reference import binary_crossentropy
+        from medtools.train import predict_proba
+
+        for name, (x, y) in self.splits.items():
+            p = predict_proba(self.model, x)
+            self.history[f"{name}_loss"].append(float(binary_crossentropy(y, p)))
+            self.history[f"{name}_auc"].append(float(medmnist_auc(y, p)))
+        if self.restore_best:
+            score = self.history[f"{self.monitor}_auc"][-1]
+            if self._best is None or score > self._best[0]:
+                self._best = (score, self.model.get_weights())
+                self.best_epoch = epoch + 1
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.restore_best and self._best is not None:
+            self.model.set_weights(self._best[1])
