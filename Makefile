@@ -10,12 +10,26 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book test lint unit notebooks build clean
+.PHONY: setup book test lint unit notebooks build browser clean
 
+# Preflight, then the install: Python 3.11-3.13 (TensorFlow 2.21 has wheels for no other) with
+# a working venv module (Debian/Ubuntu ship it separately), each failure with the exact fix.
 $(VENV)/.installed: requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null || { \
+	  echo "setup: the book needs Python 3.11, 3.12 or 3.13 (TensorFlow 2.21 has wheels for no other);"; \
+	  echo "       PYTHON=$(PYTHON) is: $$($(PYTHON) --version 2>/dev/null || echo 'not found')."; \
+	  echo "       Install one (e.g. Debian/Ubuntu: sudo apt-get install python3.11 python3.11-venv;"; \
+	  echo "       macOS: brew install python@3.12), then run: make setup PYTHON=python3.12"; \
+	  exit 1; }
+	@echo "setup: $$($(PYTHON) --version) from $$($(PYTHON) -c 'import sys; print(sys.executable)')"
+	@$(PYTHON) -m venv $(VENV) || { \
+	  v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  echo "setup: '$(PYTHON) -m venv $(VENV)' failed: this Python's venv module (ensurepip) is missing."; \
+	  echo "       Debian/Ubuntu: sudo apt-get install python$$v-venv   then run make setup again."; \
+	  exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@echo "setup: installing requirements.txt into $(VENV) (TensorFlow, Jupyter Book, ...: a few minutes)"
+	$(BIN)/python -m pip install -r requirements.txt
 	touch $@
 
 setup: $(VENV)/.installed
@@ -27,7 +41,7 @@ lint: setup
 	ruff check medtools tests chapters
 
 unit: setup
-	python -m pytest tests
+	python -m pytest tests --ignore=tests/browser
 
 # Two numeric paths (see README, "Two numeric paths"): nbval executes every notebook with
 # TensorFlow's reference CPU kernels (oneDNN off); the book build executes them again with
@@ -39,9 +53,15 @@ notebooks: setup
 build: setup
 	jupyter-book build . -W -n --keep-going
 
+# Every page of _build/html in headless system Chromium, with no network but 127.0.0.1
+# (tests/browser; needs the Debian packages chromium, chromium-driver and fonts-noto-cjk,
+# which .ci/run installs). Screenshots: _build/screenshots/.
+browser: setup
+	python -m pytest tests/browser
+
 test: setup
 	@start=$$(date +%s); \
-	for stage in lint unit notebooks build; do \
+	for stage in lint unit notebooks build browser; do \
 	  t0=$$(date +%s); \
 	  $(MAKE) --no-print-directory $$stage || exit 1; \
 	  echo "== stage $$stage took $$(( $$(date +%s) - t0 )) s"; \
