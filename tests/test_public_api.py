@@ -72,21 +72,38 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.metrics.bootstrap": ["BootstrapCI", "bootstrap_ci"],
     "medtools.metrics.thresholds": ["THRESHOLD_RULES", "choose_threshold", "threshold_metrics"],
     "medtools.metrics.calibration": ["expected_calibration_error", "reliability_curve"],
-    "medtools.metrics.evaluation": ["evaluate_binary", "medmnist_acc", "medmnist_auc"],
+    "medtools.metrics.evaluation": [
+        "MEDMNIST_TASKS", "evaluate_binary", "grade_confusion", "medmnist_acc", "medmnist_auc", "medmnist_evaluate",
+        "quadratic_weighted_kappa",
+    ],
+    "medtools.metrics.segmentation": [
+        "dice", "hausdorff95", "iou", "pixel_auc", "pixel_counts", "pixel_sensitivity", "pixel_specificity",
+        "segmentation_scores", "soft_dice_loss",
+    ],
     # --- medtools.models (chapters concepts, rnn, attention, keras_classifier, beyond_article)
     "medtools.models.article": ["ARTICLE_PARAMS", "article_cnn"],
     "medtools.models.compact": ["MAX_COMPACT_PARAMS", "compact_cnn"],
     "medtools.models.counting": ["count_flops", "layer_table"],
     "medtools.models.sequence": ["cnn3d", "pool_volumes", "slice_gru"],
     "medtools.models.transformer": ["PatchEncoder", "small_cnn", "vit", "vit_attention_inputs"],
+    "medtools.models.ordinal": [
+        "ORDINAL_HEADS", "OrdinalBias", "cumulative_to_class_probs", "ordinal_cnn", "ordinal_levels",
+    ],
+    "medtools.models.unet": ["unet"],
+    # --- chapter segmentation
+    "medtools.chase": [
+        "CHASE_DIR_ENV", "OFFICIAL_PAGE", "SHA256", "TEST_CHILDREN", "TRAIN_CHILDREN", "ChaseError", "ChaseImage",
+        "chase_dir", "fov_mask", "image_names", "load_chase", "split_children", "verify_chase",
+    ],
+    "medtools.phantoms": ["vessel_tree"],
 }
 
 SUBPACKAGES: dict[str, list[str]] = {
     "medtools.reference": [
         "activations", "windows", "conv", "pooling", "recurrent", "attention", "losses", "optim",
     ],
-    "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation"],
-    "medtools.models": ["article", "compact", "counting", "sequence", "transformer"],
+    "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation", "segmentation"],
+    "medtools.models": ["article", "compact", "counting", "sequence", "transformer", "unet", "ordinal"],
 }
 for _pkg, _modules in SUBPACKAGES.items():
     PUBLIC[_pkg] = sorted(name for m in _modules for name in PUBLIC[f"{_pkg}.{m}"])

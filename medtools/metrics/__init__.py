@@ -5,7 +5,12 @@
 * MedMNIST-style evaluation, bootstrap confidence intervals, threshold choice and
   calibration — chapter *The Keras classifier* (``chapters/keras_classifier``):
   :mod:`~medtools.metrics.evaluation`, :mod:`~medtools.metrics.bootstrap`,
-  :mod:`~medtools.metrics.thresholds`, :mod:`~medtools.metrics.calibration`.
+  :mod:`~medtools.metrics.thresholds`, :mod:`~medtools.metrics.calibration`;
+* the MedMNIST evaluation of every task type, quadratic weighted kappa — chapter
+  *Treatment planning* (``chapters/treatment_planning``): :mod:`~medtools.metrics.evaluation`;
+* Dice, IoU, pixel sensitivity and specificity, pixel AUC, HD95, the soft Dice loss — chapter
+  *Assisted diagnosis: segmenting retinal vessels* (``chapters/segmentation``):
+  :mod:`~medtools.metrics.segmentation`.
 
 Use it as ``from medtools import metrics``; every name below is ``metrics.<name>``.
 """
@@ -27,29 +32,61 @@ from medtools.metrics.classification import (
     sensitivity,
     specificity,
 )
-from medtools.metrics.evaluation import evaluate_binary, medmnist_acc, medmnist_auc
+from medtools.metrics.evaluation import (
+    MEDMNIST_TASKS,
+    evaluate_binary,
+    grade_confusion,
+    medmnist_acc,
+    medmnist_auc,
+    medmnist_evaluate,
+    quadratic_weighted_kappa,
+)
+from medtools.metrics.segmentation import (
+    dice,
+    hausdorff95,
+    iou,
+    pixel_auc,
+    pixel_counts,
+    pixel_sensitivity,
+    pixel_specificity,
+    segmentation_scores,
+    soft_dice_loss,
+)
 from medtools.metrics.thresholds import THRESHOLD_RULES, choose_threshold, threshold_metrics
 
 __all__ = [
+    "MEDMNIST_TASKS",
     "THRESHOLD_RULES",
     "BootstrapCI",
     "accuracy",
     "bootstrap_ci",
     "choose_threshold",
     "confusion",
+    "dice",
     "evaluate_binary",
     "expected_calibration_error",
     "f1",
+    "grade_confusion",
+    "hausdorff95",
+    "iou",
     "medmnist_acc",
     "medmnist_auc",
+    "medmnist_evaluate",
+    "pixel_auc",
+    "pixel_counts",
+    "pixel_sensitivity",
+    "pixel_specificity",
     "pr_auc",
     "pr_curve",
     "precision",
+    "quadratic_weighted_kappa",
     "recall",
     "reliability_curve",
     "roc_auc",
     "roc_curve",
+    "segmentation_scores",
     "sensitivity",
+    "soft_dice_loss",
     "specificity",
     "threshold_metrics",
 ]

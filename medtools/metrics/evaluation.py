@@ -8,6 +8,10 @@ used again in *Beyond the article* (``chapters/beyond_article``) and by
   MedMNIST evaluator computes them for a binary task (``medmnist/evaluator.py``:
   ROC-AUC of the label-1 score; accuracy of ``score > 0.5``), so results compare with
   the published benchmark (Yang et al. 2023).
+* :func:`medmnist_evaluate` — ``(auc, acc)`` for every MedMNIST task type (binary,
+  multi-class, ordinal regression, multi-label), as ``getAUC`` / ``getACC`` of the official
+  evaluator define them; :func:`quadratic_weighted_kappa` and :func:`grade_confusion` for
+  graded labels — chapter *Treatment planning* (``chapters/treatment_planning``).
 * :func:`evaluate_binary` — these with bootstrap intervals (:mod:`medtools.metrics.bootstrap`),
   the calibration error (:mod:`medtools.metrics.calibration`) and an operating point chosen on
   validation data (:mod:`medtools.metrics.thresholds`), in one JSON-friendly dict.
@@ -31,7 +35,15 @@ from medtools.metrics.calibration import expected_calibration_error
 from medtools.metrics.classification import roc_auc
 from medtools.metrics.thresholds import choose_threshold, threshold_metrics
 
-__all__ = ["evaluate_binary", "medmnist_acc", "medmnist_auc"]
+__all__ = [
+    "MEDMNIST_TASKS",
+    "evaluate_binary",
+    "grade_confusion",
+    "medmnist_acc",
+    "medmnist_auc",
+    "medmnist_evaluate",
+    "quadratic_weighted_kappa",
+]
 
 
 def _labels_and_scores(y_true: ArrayLike, y_score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -135,3 +147,112 @@ def evaluate_binary(
         op["positive"] = int(positive)
         out["operating_point"] = op
     return out
+
+
+# ---------------------------------------------------------------------------
+# Every MedMNIST task type; graded labels (chapter treatment_planning)
+# ---------------------------------------------------------------------------
+
+#: The task names of the MedMNIST registry (``INFO[flag]["task"]``) that
+#: :func:`medmnist_evaluate` accepts.
+MEDMNIST_TASKS = ("binary-class", "multi-class", "ordinal-regression", "multi-label, binary-class")
+
+
+def medmnist_evaluate(task: str, y_true: ArrayLike, y_score: ArrayLike, threshold: float = 0.5) -> tuple[float, float]:
+    """Test AUC and ACC exactly as the official MedMNIST evaluator defines them, for any task.
+
+    ``medmnist/evaluator.py`` (``getAUC``, ``getACC``):
+
+    * ``"binary-class"``: AUC of the **last** score column (label 1); ACC of
+      ``score > threshold`` (strictly). A 1-D score is read as that column.
+    * ``"multi-class"`` and ``"ordinal-regression"``: the mean over classes ``k`` of the
+      one-vs-rest AUC of column ``k`` (``y == k`` against the rest); ACC of the arg-max.
+    * ``"multi-label, binary-class"``: the mean over labels of each label's AUC; the mean over
+      labels of the accuracy of ``score >= threshold`` (the evaluator predicts 0 only
+      below the threshold).
+
+    Args:
+        task: one of :data:`MEDMNIST_TASKS`.
+        y_true: ``(N,)`` or ``(N, 1)`` integer labels; ``(N, L)`` 0/1 for multi-label.
+        y_score: ``(N, K)`` scores per class (``(N,)`` or ``(N, 2)`` for binary; ``(N, L)``
+            for multi-label). For an ordinal model with cumulative outputs, pass the class
+            probabilities (:func:`medtools.models.cumulative_to_class_probs`).
+        threshold: 0.5 in the published benchmark.
+
+    Returns:
+        ``(auc, acc)`` as floats.
+
+    Raises:
+        ValueError: an unknown ``task``, mismatched shapes, or a class without both
+            positive and negative examples (its AUC is undefined).
+    """
+    if task not in MEDMNIST_TASKS:
+        raise ValueError(f"task must be one of {MEDMNIST_TASKS}, got {task!r}.")
+    s = np.asarray(y_score, dtype=np.float64)
+    if task == "multi-label, binary-class":
+        y = np.asarray(y_true)
+        if y.ndim != 2 or s.shape != y.shape:
+            raise ValueError(
+                f"multi-label needs y_true and y_score of the same shape (N, L), got {y.shape} and {s.shape}."
+            )
+        aucs = [roc_auc(as_labels(y[:, i], f"y_true[:, {i}]"), s[:, i]) for i in range(y.shape[1])]
+        accs = [float(np.mean((s[:, i] >= threshold).astype(np.int64) == y[:, i])) for i in range(y.shape[1])]
+        return float(np.mean(aucs)), float(np.mean(accs))
+    y = np.asarray(y_true).reshape(-1)
+    if task == "binary-class":
+        col = s.reshape(-1) if s.ndim == 1 or (s.ndim == 2 and s.shape[1] == 1) else s[:, -1]
+        return medmnist_auc(y, col), medmnist_acc(y, col, threshold)
+    if s.ndim != 2 or len(s) != len(y):
+        raise ValueError(f"{task} needs y_score of shape (N, K) with N = {len(y)}, got {s.shape}.")
+    k = s.shape[1]
+    aucs = []
+    for c in range(k):
+        pos = (y == c).astype(np.int64)
+        if pos.min() == pos.max():
+            raise ValueError(f"class {c} has {'no' if pos.max() == 0 else 'only'} examples in y_true; its AUC is undefined.")
+        aucs.append(roc_auc(pos, s[:, c]))
+    return float(np.mean(aucs)), float(np.mean(np.argmax(s, axis=1) == y))
+
+
+def grade_confusion(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> np.ndarray:
+    """``(K, K)`` int64 confusion counts: row = true grade, column = predicted grade."""
+    y, p = np.asarray(y_true).reshape(-1).astype(np.int64), np.asarray(y_pred).reshape(-1).astype(np.int64)
+    if y.shape != p.shape:
+        raise ValueError(f"y_true and y_pred must have the same length, got {y.shape} and {p.shape}.")
+    for name, v in (("y_true", y), ("y_pred", p)):
+        if v.size and (v.min() < 0 or v.max() >= num_classes):
+            raise ValueError(f"{name} must hold grades in [0, {num_classes - 1}], got {v.min()}..{v.max()}.")
+    out = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(out, (y, p), 1)
+    return out
+
+
+def quadratic_weighted_kappa(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int | None = None) -> float:
+    """Cohen's kappa with quadratic weights, the usual agreement score for graded labels.
+
+    ``κ = 1 − Σ w_ij O_ij / Σ w_ij E_ij`` with ``w_ij = (i − j)² / (K − 1)²``, ``O`` the
+    confusion counts (:func:`grade_confusion`) and ``E`` the counts expected by chance
+    (outer product of the two marginals divided by N). 1 is perfect agreement, 0 the
+    agreement of chance; a prediction two grades off costs four times one grade off.
+    Equals scikit-learn's ``cohen_kappa_score(y_true, y_pred, weights="quadratic")``.
+
+    Args:
+        y_true, y_pred: ``(N,)`` integer grades in ``{0, …, K-1}``.
+        num_classes: ``K``; default ``max(y_true, y_pred) + 1``.
+
+    Returns:
+        κ as a float (NaN-free: if both raters always give the same single grade, 1.0).
+    """
+    y, p = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    k = int(max(y.max(initial=0), p.max(initial=0)) + 1) if num_classes is None else int(num_classes)
+    o = grade_confusion(y, p, k).astype(np.float64)
+    n = o.sum()
+    if n == 0:
+        raise ValueError("quadratic_weighted_kappa needs at least one prediction.")
+    e = np.outer(o.sum(axis=1), o.sum(axis=0)) / n
+    i, j = np.indices((k, k))
+    w = (i - j) ** 2 / max(k - 1, 1) ** 2
+    den = float((w * e).sum())
+    if den == 0:
+        return 1.0
+    return float(1.0 - (w * o).sum() / den)
