@@ -35,6 +35,17 @@ def _path(name: str) -> Path:
 # --------------------------------------------------------------------------- every file
 
 
+def test_pydicom_test_files_never_downloads(monkeypatch):
+    """Only the files shipped inside pydicom: no attempt to fetch pydicom's external test data."""
+    import pydicom.data.data_manager as manager
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("pydicom_test_files tried to download a file")
+
+    monkeypatch.setattr(manager, "data_path_with_download", no_network)
+    assert dicom.pydicom_test_files() == FILES
+
+
 def test_pydicom_test_files_cover_the_package_folder():
     in_folder = {p for p in ROOT.rglob("*") if p.is_file()}
     assert in_folder <= set(FILES)
