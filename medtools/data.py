@@ -369,7 +369,10 @@ def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None
       heart on the wrong side (dextrocardia), a different anatomy.
     * ``"ultrasound"``: the same plus horizontal flips (probe orientation is arbitrary
       left/right on a B-mode image).
-    * ``"fundus"``: flips in both directions and rotations up to 180°.
+    * ``"fundus"`` (retinal photographs): horizontal flips (a mirrored right eye looks like a
+      left eye), rotations of at most ±10° (a tilted head or camera); no vertical flips or
+      large rotations — they move the optic disc above or below the macula, an orientation a
+      fundus photograph does not show (chapter *Treatment planning*).
     * ``"none"``: returns None.
 
     The layers act only when called with ``training=True``. Input: float images
@@ -386,8 +389,8 @@ def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None
     layers: list[Any] = []
     if policy == "fundus":
         layers += [
-            keras.layers.RandomFlip("horizontal_and_vertical", seed=seed),
-            keras.layers.RandomRotation(0.5, fill_mode="constant", seed=seed + 1),
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed + 1),
         ]
     else:
         if policy == "ultrasound":
