@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CACHE_DIR_ENV = "MEDTOOLS_CACHE_DIR"
 
-__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
+__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "balanced_class_weights", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
 
 
 def set_seed(seed: int, *, deterministic: bool = True) -> None:
@@ -287,3 +287,28 @@ def predict_proba(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> 
         out.append(p[:, 0])
     return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
+
+def balanced_class_weights(y: np.ndarray) -> dict[int, float]:
+    """Class weights ``{c: N / (K N_c)}`` that make every class count equally in the loss.
+
+    Scikit-learn's ``"balanced"`` weights. Introduced in the chapter *Beyond the article*
+    (``chapters/beyond_article``: class-balanced training against a shift in class mix) and
+    used again in *Data scarcity and quality* (``chapters/data_scarcity``).
+
+    Args:
+        y: integer labels ``(N,)`` (or ``(N, 1)``), every class in ``0 … K-1`` present.
+
+    Returns:
+        ``{class: weight}`` for Keras' ``fit(class_weight=...)``; the weighted counts
+        ``N_c × w_c`` are all ``N / K``.
+
+    Raises:
+        ValueError: empty ``y``, or a class in ``0 … max(y)`` with no example.
+    """
+    y = np.asarray(y).reshape(-1).astype(np.int64)
+    if y.size == 0:
+        raise ValueError("balanced_class_weights needs at least one label.")
+    counts = np.bincount(y)
+    if (counts == 0).any():
+        raise ValueError(f"every class 0..{len(counts) - 1} needs an example; counts are {counts.tolist()}.")
+    return {c: float(len(y) / (len(counts) * n)) for c, n in enumerate(counts)}

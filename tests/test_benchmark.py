@@ -54,6 +54,7 @@ def test_cli_prints_one_valid_json_document(medmnist_file) -> None:
     for key in ("train_images_per_second", "inference_images_per_second", "ece", "sensitivity", "specificity"):
         assert key in s
     assert doc["versions"]["keras"].startswith("3.")
+    assert doc["ensembles"] == []  # one seed: no ensemble
 
 
 def test_cli_help_and_errors() -> None:
@@ -86,3 +87,68 @@ def test_unknown_names() -> None:
         benchmark.run_config("compact", "chestmnist")
     assert benchmark.make_augmentation("none", "breastmnist") is None
     assert benchmark.article_augmentation(0).name == "augment_article"
+
+
+def test_recipe_search_settings_and_selection_rule() -> None:
+    from medtools.benchmark import search
+
+    base = search.settings("base", "pneumoniamnist")
+    assert base["epochs"] == 20 and base["batch_size"] == 128 and base["hparams"]["optimizer"] == "adamw"
+    assert search.settings("half the epochs", "pneumoniamnist")["epochs"] == 10
+    assert search.settings("first recipe", "breastmnist")["epochs"] == 20
+    assert search.settings("no augmentation", "breastmnist")["augment"] == "none"
+    rows = [{"candidate": "a", "val_auc": 0.990, "epochs": 20}, {"candidate": "b", "val_auc": 0.9895, "epochs": 10},
+            {"candidate": "c", "val_auc": 0.95, "epochs": 5}]
+    assert search.choose(rows, margin=0.002) == "b" and search.choose(rows, margin=0.0) == "a"
+    rows[0]["flops"], rows[1]["flops"] = 10, 100  # cost = epochs x flops: a costs 200, b 1000
+    rows[2]["flops"] = 1
+    assert search.choose(rows, margin=0.002) == "a"
+    with pytest.raises(ValueError, match="unknown candidate"):
+        search.settings("resnet", "pneumoniamnist")
+    rec = search.search_record([{"candidate": "a", "seed": s, "val_auc": v, "val_acc": 0.9, "train_seconds": 1.0,
+                                 "epochs": 20, "batch_size": 128, "params": 5} for s, v in ((0, 0.98), (1, 0.99))])
+    assert rec[0]["n_seeds"] == 2 and rec[0]["val_auc"] == pytest.approx(0.985)
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_recipe_search_scores_validation_only(medmnist_file, monkeypatch) -> None:
+    """One tiny search run: the test split is never predicted on."""
+    from medtools import train
+    from medtools.benchmark import search
+
+    medmnist_file("breastmnist")
+    seen = []
+    original = train.predict_proba
+
+    def spy(model, x, batch_size=1024):
+        seen.append(len(x))
+        return original(model, x, batch_size)
+
+    monkeypatch.setattr(train, "predict_proba", spy)
+    monkeypatch.setitem(search.SEARCH_BASE["epochs"], "breastmnist", 1)
+    rows = search.recipe_search("breastmnist", seeds=(0,), candidates=["base"], cache=False, progress=False)
+    from medtools import data
+
+    n_val, n_test = len(data.load("breastmnist").val), len(data.load("breastmnist").test)
+    assert rows[0]["epochs"] == 1 and 0 <= rows[0]["val_auc"] <= 1 and rows[0]["best_epoch"] == 1
+    assert n_test not in seen or n_test == n_val
+    assert n_val in seen
+
+
+def test_ensemble_averages_the_seeds_predictions() -> None:
+    from medtools import metrics
+
+    rng = np.random.default_rng(0)
+    y_val, y_test = rng.integers(0, 2, 60), rng.integers(0, 2, 80)
+
+    def result(seed: int) -> benchmark.RunResult:
+        row = {"model": "compact", "dataset": "pneumoniamnist", "seed": seed, "params": 10}
+        return benchmark.RunResult(row, None, {}, y_val, rng.random(60), y_test, rng.random(80))
+
+    rs = [result(s) for s in (0, 1, 2)]
+    (e,) = benchmark.run.ensemble(rs, n_boot=50)
+    p_test = np.mean([r.p_test for r in rs], axis=0)
+    assert e["n_models"] == 3 and e["seeds"] == [0, 1, 2] and e["params"] == 30
+    assert e["test_auc"] == pytest.approx(metrics.medmnist_auc(y_test, p_test))
+    assert e["test_acc"] == pytest.approx(metrics.medmnist_acc(y_test, p_test))

@@ -36,7 +36,16 @@ def test_choose_threshold_target_rules(synthetic_scores) -> None:
 
 def test_every_rule_in_threshold_rules_is_accepted(synthetic_scores) -> None:
     y, p = synthetic_scores()
-    assert metrics.THRESHOLD_RULES == ("youden", "sensitivity", "specificity")
+    assert metrics.THRESHOLD_RULES == ("youden", "sensitivity", "specificity", "accuracy")
     for rule in metrics.THRESHOLD_RULES:
         t = metrics.choose_threshold(y, p, rule, target=0.9)
         assert 0.0 < t < 1.0
+
+
+def test_accuracy_rule_maximises_validation_accuracy() -> None:
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.7).astype(int)
+    s = rng.normal(y * 1.2, 1.0)
+    t = metrics.choose_threshold(y, s, "accuracy")
+    best = max(np.mean((s >= c) == y) for c in np.unique(s))
+    assert np.mean((s >= t) == y) == pytest.approx(best)

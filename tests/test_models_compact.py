@@ -85,3 +85,17 @@ def test_errors() -> None:
         models.compact_cnn((4, 4, 1), widths=(8, 8, 8, 8), convs_per_stage=(1, 1, 1, 1))
     with pytest.raises(ValueError, match="dropout"):
         models.compact_cnn(dropout=1.0)
+    with pytest.raises(ValueError, match="optimizer"):
+        models.compact_cnn(optimizer="sgd")
+    with pytest.raises(ValueError, match="weight_decay"):
+        models.compact_cnn(optimizer="adamw", weight_decay=-1.0)
+
+
+def test_adamw_option_and_the_books_recipe_size() -> None:
+    from medtools.models.compact import COMPACT_OPTIMIZERS
+
+    assert COMPACT_OPTIMIZERS == ("adam", "adamw")
+    m = models.compact_cnn((28, 28, 1), optimizer="adamw", weight_decay=1e-3)
+    assert m.optimizer.__class__.__name__ == "AdamW" and m.optimizer.weight_decay == pytest.approx(1e-3)
+    recipe = models.compact_cnn((28, 28, 1), widths=(16, 32, 64), convs_per_stage=(2, 2, 2), dropout=0.3)
+    assert recipe.count_params() == _expected_params((16, 32, 64), (2, 2, 2)) == 72_529

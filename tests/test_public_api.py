@@ -30,7 +30,7 @@ PUBLIC: dict[str, list[str]] = {
         "info", "load", "make_dataset", "md5sum", "read_npz", "to_float",
     ],
     "medtools.train": [
-        "CACHE_DIR_ENV", "NUMERIC_ENV", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba",
+        "CACHE_DIR_ENV", "NUMERIC_ENV", "balanced_class_weights", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba",
         "set_seed",
     ],
     "medtools.callbacks": ["EpochMetrics"],
@@ -39,16 +39,19 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.benchmark": [
         "DATASETS", "IMAGE_SIZE", "MODELS", "SPEC_VERSION", "DatasetConfig", "ModelConfig", "RunResult",
-        "article_augmentation", "build_model", "main", "make_augmentation", "run_config", "run_many", "summarise",
+        "article_augmentation", "build_model", "main", "make_augmentation", "run_config", "run_many", "search", "summarise",
     ],
     "medtools.benchmark.config": [
         "DATASETS", "IMAGE_SIZE", "MODELS", "DatasetConfig", "ModelConfig", "build_model", "dataset_config",
         "model_config",
     ],
     "medtools.benchmark.run": [
-        "RunResult", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run",
+        "RunResult", "ensemble", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run",
     ],
     "medtools.benchmark.cli": ["main"],
+    "medtools.benchmark.search": [
+        "CANDIDATES", "SEARCH_BASE", "SELECTION_MARGIN", "choose", "main", "recipe_search", "search_record", "settings",
+    ],
     # --- medtools.reference: from-scratch NumPy (chapters cnn, rnn, attention, workflow)
     "medtools.reference.activations": ["sigmoid", "softmax"],
     "medtools.reference.windows": [
@@ -71,6 +74,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.metrics.bootstrap": ["BootstrapCI", "bootstrap_ci"],
     "medtools.metrics.thresholds": ["THRESHOLD_RULES", "choose_threshold", "threshold_metrics"],
+    "medtools.metrics.shift": ["adjust_to_prior", "bbse_prior", "em_prior", "prior_shift_threshold"],
     "medtools.metrics.calibration": ["expected_calibration_error", "reliability_curve"],
     "medtools.metrics.evaluation": [
         "MEDMNIST_TASKS", "evaluate_binary", "grade_confusion", "medmnist_acc", "medmnist_auc", "medmnist_evaluate",
@@ -82,7 +86,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     # --- medtools.models (chapters concepts, rnn, attention, keras_classifier, beyond_article)
     "medtools.models.article": ["ARTICLE_PARAMS", "article_cnn"],
-    "medtools.models.compact": ["MAX_COMPACT_PARAMS", "compact_cnn"],
+    "medtools.models.compact": ["COMPACT_OPTIMIZERS", "MAX_COMPACT_PARAMS", "compact_cnn"],
     "medtools.models.counting": ["count_flops", "layer_table"],
     "medtools.models.sequence": ["cnn3d", "pool_volumes", "slice_gru"],
     "medtools.models.transformer": ["PatchEncoder", "small_cnn", "vit", "vit_attention_inputs"],
@@ -102,7 +106,7 @@ SUBPACKAGES: dict[str, list[str]] = {
     "medtools.reference": [
         "activations", "windows", "conv", "pooling", "recurrent", "attention", "losses", "optim",
     ],
-    "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation", "segmentation"],
+    "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation", "segmentation", "shift"],
     "medtools.models": ["article", "compact", "counting", "sequence", "transformer", "unet", "ordinal"],
 }
 for _pkg, _modules in SUBPACKAGES.items():

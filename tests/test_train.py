@@ -117,3 +117,19 @@ def test_fit_cached_warns_and_retrains_on_an_unreadable_entry(tmp_path, monkeypa
     _, r3 = train.fit_cached(_build, _fit, spec)  # the entry was replaced by a good one
     assert r3["cached"] is True
     assert not list(tmp_path.glob("*.tmp-*"))  # atomic write: no temporary folder left behind
+
+
+def test_balanced_class_weights_match_the_formula_and_sklearn() -> None:
+    from medtools.train import balanced_class_weights
+
+    y = np.array([0] * 25 + [1] * 75)
+    w = balanced_class_weights(y)
+    assert w == pytest.approx({0: 100 / 50, 1: 100 / 150})
+    sklearn = pytest.importorskip("sklearn.utils.class_weight")
+    ref = sklearn.compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    assert [w[0], w[1]] == pytest.approx(ref.tolist())
+    assert balanced_class_weights(np.array([0, 1, 1, 1])) == {0: 2.0, 1: pytest.approx(2 / 3)}
+    with pytest.raises(ValueError, match="needs an example"):
+        balanced_class_weights(np.array([0, 0, 2, 2]))
+    with pytest.raises(ValueError, match="at least one"):
+        balanced_class_weights(np.array([], dtype=int))

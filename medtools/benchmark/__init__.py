@@ -13,7 +13,9 @@ Three layers, one module each:
 * :mod:`medtools.benchmark.run` — one run: train through :func:`medtools.train.fit_cached`,
   evaluate with :func:`medtools.metrics.evaluate_binary`, return a typed :class:`RunResult`;
   :func:`run_many` and :func:`summarise` for several;
-* :mod:`medtools.benchmark.cli` — the command line (:func:`main`).
+* :mod:`medtools.benchmark.cli` — the command line (:func:`main`);
+* :mod:`medtools.benchmark.search` — the recorded recipe search behind ``MODELS["compact"]``
+  (``python -m medtools.benchmark.search``), scored on the validation split only.
 
 Example (the full benchmark of the book; progress bars go to stderr)::
 
@@ -26,6 +28,7 @@ nothing imports ``benchmark``.
 
 from __future__ import annotations
 
+from medtools.benchmark import search
 from medtools.benchmark.cli import main
 from medtools.benchmark.config import DATASETS, IMAGE_SIZE, MODELS, DatasetConfig, ModelConfig, build_model
 from medtools.benchmark.run import SPEC_VERSION, RunResult, make_augmentation, run_config, run_many, summarise
@@ -45,5 +48,6 @@ __all__ = [
     "make_augmentation",
     "run_config",
     "run_many",
+    "search",
     "summarise",
 ]

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
             "JSON document to stdout: per-run metrics on the official test split (MedMNIST-style "
             "AUC and ACC@0.5 with bootstrap 95% CIs, sensitivity/specificity at a threshold "
             "chosen on validation data, ECE), parameter counts, training time and throughput, "
-            "and mean +- sd over seeds per (model, dataset)."
+            "mean +- sd over seeds per (model, dataset), and the ensemble of the seeds' models."
         ),
     )
     p.add_argument("--model", default="article,compact", help=f"comma-separated, from: {', '.join(MODELS)}")
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", default="0,1,2", help="comma-separated non-negative ints (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=None, help="override every configuration's epochs (short runs)")
     p.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
+    p.add_argument("--balanced", action="store_true", help="weigh both classes equally in the training loss")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--no-cache", action="store_true", help="retrain even if a cached run exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import medtools
     from medtools.benchmark.config import MODELS
-    from medtools.benchmark.run import run_many, summarise
+    from medtools.benchmark.run import ensemble, run_many, summarise
 
     start = time.perf_counter()
     results = run_many(
@@ -89,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeds,
         epochs=args.epochs,
         subset=args.subset,
+        balanced=args.balanced,
         n_boot=args.n_boot,
         cache=not args.no_cache,
         progress=not args.no_progress,
@@ -103,10 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "numpy": np.__version__,
             "python": platform.python_version(),
         },
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
+        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "load_average_after": os.getloadavg()[0]},
         "models": {m: MODELS[m].description for m in models},
         "wall_seconds": time.perf_counter() - start,
         "summary": summarise(rows),
+        "ensembles": ensemble(results, n_boot=args.n_boot) if len(seeds) > 1 else [],
         "runs": rows,
     }
     json.dump(doc, sys.stdout, indent=args.indent)

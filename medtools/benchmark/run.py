@@ -24,10 +24,10 @@ from medtools.benchmark.config import IMAGE_SIZE, build_model, dataset_config, m
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["RunResult", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run"]
+__all__ = ["RunResult", "ensemble", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run"]
 
 #: Bumped whenever the training code changes in a way the cache key cannot see.
-SPEC_VERSION = 3
+SPEC_VERSION = 4
 
 
 def make_augmentation(name: str, dataset: str, seed: int = 0) -> keras.Sequential | None:
@@ -111,10 +111,16 @@ def train_run(
     batch_size: int,
     subset: int | None = None,
     hparams: dict[str, Any] | None = None,
+    balanced: bool = False,
     cache: bool = True,
     reuse: bool = True,
 ) -> tuple[Any, dict[str, Any], Any]:
     """Train one configuration (or load it from the weight cache).
+
+    With ``balanced``, each training image of class ``c`` weighs ``N / (2 N_c)`` in the loss
+    (:func:`medtools.train.balanced_class_weights`), so both classes count equally whatever their frequency.
+    For a configuration with ``restore_best`` the record's history has ``best_epoch``
+    (1-based, one value).
 
     Returns:
         ``(model, record, splits)``: the trained model (a model of its own, never the pooled
@@ -145,8 +151,11 @@ def train_run(
         "augment": augment,
         "batch_size": batch_size,
         "subset": subset,
+        "balanced": bool(balanced),
+        "restore_best": mcfg.restore_best,
     }
     train.set_seed(int(seed))
+    class_weight = train.balanced_class_weights(y_tr) if balanced else None
 
     def build() -> Any:
         if reuse:
@@ -157,9 +166,11 @@ def train_run(
         aug = make_augmentation(augment, dataset, seed=int(seed))
         ds_tr = data.make_dataset(x_tr, y_tr, training=True, batch_size=batch_size, seed=int(seed), augment=aug)
         track = EpochMetrics({"val": (splits.val.x, splits.val.y)} | ({"test": (splits.test.x, splits.test.y)}
-                                                                     if mcfg.track_test else {}))
-        hist = m.fit(ds_tr, epochs=epochs, verbose=0, shuffle=False, callbacks=[track])
-        return dict(hist.history, **track.history)
+                                                                     if mcfg.track_test else {}),
+                             restore_best=mcfg.restore_best)
+        hist = m.fit(ds_tr, epochs=epochs, verbose=0, shuffle=False, callbacks=[track], class_weight=class_weight)
+        best = {"best_epoch": [track.best_epoch]} if mcfg.restore_best else {}
+        return dict(hist.history, **track.history, **best)
 
     trained, record = train.fit_cached(build, fit, spec, cache=cache)
     if reuse:  # hand out a model of its own: the pooled one is re-initialised by the next run
@@ -206,6 +217,7 @@ def run_config(
     batch_size: int | None = None,
     subset: int | None = None,
     hparams: dict[str, Any] | None = None,
+    balanced: bool = False,
     n_boot: int = 1000,
     cache: bool = True,
     reuse: bool = True,
@@ -226,6 +238,7 @@ def run_config(
         batch_size: override of the batch size.
         subset: train on the first ``subset`` training images only (for quick tests).
         hparams: overrides of the builder's arguments.
+        balanced: weigh the classes equally in the training loss (:func:`train_run`).
         n_boot: bootstrap resamples for the confidence intervals.
         cache: False to retrain even if an identical run is cached.
         reuse: re-initialise and reuse a model of the same architecture from an earlier run
@@ -234,7 +247,7 @@ def run_config(
 
     Returns:
         :class:`RunResult`; its ``row`` holds ``model``, ``dataset``, ``seed``, ``epochs``,
-        ``batch_size``, ``augment``, ``subset``, ``params``, ``train_seconds``,
+        ``batch_size``, ``augment``, ``subset``, ``balanced``, ``best_epoch``, ``params``, ``train_seconds``,
         ``train_images_per_second``, ``inference_images_per_second``, ``cached``, ``val``
         (``auc``, ``acc``) and ``test`` (:func:`medtools.metrics.evaluate_binary`).
     """
@@ -248,7 +261,7 @@ def run_config(
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
     trained, record, splits = train_run(
         model, dataset, seed, epochs=epochs, augment=augment, batch_size=batch_size, subset=subset,
-        hparams=hparams, cache=cache, reuse=reuse,
+        hparams=hparams, balanced=balanced, cache=cache, reuse=reuse,
     )
     evaluation, p_val, p_test, infer_s = evaluate_run(trained, splits, dataset, seed, n_boot)
     n_train = subset or len(splits.train)
@@ -260,6 +273,8 @@ def run_config(
         "batch_size": batch_size,
         "augment": dcfg.policy if augment == "policy" else augment,
         "subset": subset,
+        "balanced": bool(balanced),
+        "best_epoch": int(record["history"]["best_epoch"][0]) if "best_epoch" in record["history"] else epochs,
         "params": int(trained.count_params()),
         "train_seconds": float(record["train_seconds"]),
         "train_images_per_second": n_train * epochs / float(record["train_seconds"]),
@@ -319,6 +334,38 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def ensemble(results: Sequence[RunResult], n_boot: int = 1000) -> list[dict[str, Any]]:
+    """The mean prediction of each (model, dataset)'s seeds, evaluated like one model.
+
+    For every (model, dataset) in ``results`` the probabilities of its runs are averaged on the
+    validation and the test split, and scored with :func:`medtools.metrics.evaluate_binary`
+    (operating point chosen on the averaged validation probabilities).
+
+    Returns:
+        One dict per (model, dataset): ``model``, ``dataset``, ``n_models``, ``seeds``,
+        ``params`` (all members together), ``test_auc``, ``test_acc``, ``sensitivity``,
+        ``specificity``, ``ece``, ``test_auc_ci``, ``test_acc_ci``.
+    """
+    from medtools import metrics
+
+    groups: dict[tuple[str, str], list[RunResult]] = {}
+    for r in results:
+        groups.setdefault((r.row["model"], r.row["dataset"]), []).append(r)
+    out = []
+    for (m, d), rs in groups.items():
+        p_val = np.mean([r.p_val for r in rs], axis=0)
+        p_test = np.mean([r.p_test for r in rs], axis=0)
+        ev = metrics.evaluate_binary(rs[0].y_test, p_test, y_val=rs[0].y_val, p_val=p_val,
+                                     positive=dataset_config(d).positive, n_boot=n_boot, seed=0)
+        out.append({
+            "model": m, "dataset": d, "n_models": len(rs), "seeds": [r.row["seed"] for r in rs],
+            "params": int(sum(r.row["params"] for r in rs)), "test_auc": ev["auc"], "test_acc": ev["acc"],
+            "sensitivity": ev["operating_point"]["sensitivity"], "specificity": ev["operating_point"]["specificity"],
+            "ece": ev["ece"], "test_auc_ci": ev["auc_ci"], "test_acc_ci": ev["acc_ci"],
+        })
+    return out
+
+
 def run_many(
     models: Sequence[str],
     datasets: Sequence[str],
@@ -326,6 +373,7 @@ def run_many(
     *,
     epochs: int | None = None,
     subset: int | None = None,
+    balanced: bool = False,
     n_boot: int = 1000,
     cache: bool = True,
     progress: bool = True,
@@ -342,5 +390,7 @@ def run_many(
     bar = tqdm(jobs, desc="benchmark", unit="run", disable=not progress, file=sys.stderr)
     for m, d, s in bar:
         bar.set_postfix_str(f"{m} / {d} / seed {s}")
-        results.append(run_config(m, d, s, epochs=epochs, subset=subset, n_boot=n_boot, cache=cache))
+        results.append(
+            run_config(m, d, s, epochs=epochs, subset=subset, balanced=balanced, n_boot=n_boot, cache=cache)
+        )
     return results

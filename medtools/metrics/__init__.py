@@ -8,6 +8,9 @@
   :mod:`~medtools.metrics.thresholds`, :mod:`~medtools.metrics.calibration`;
 * the MedMNIST evaluation of every task type, quadratic weighted kappa — chapter
   *Treatment planning* (``chapters/treatment_planning``): :mod:`~medtools.metrics.evaluation`;
+* prior (label) shift: the posterior adjusted to a new class prior, the prior estimated by EM
+  or black-box shift estimation — chapter *Beyond the article* (``chapters/beyond_article``):
+  :mod:`~medtools.metrics.shift`;
 * Dice, IoU, pixel sensitivity and specificity, pixel AUC, HD95, the soft Dice loss — chapter
   *Assisted diagnosis: segmenting retinal vessels* (``chapters/segmentation``):
   :mod:`~medtools.metrics.segmentation`.
@@ -52,6 +55,7 @@ from medtools.metrics.segmentation import (
     segmentation_scores,
     soft_dice_loss,
 )
+from medtools.metrics.shift import adjust_to_prior, bbse_prior, em_prior, prior_shift_threshold
 from medtools.metrics.thresholds import THRESHOLD_RULES, choose_threshold, threshold_metrics
 
 __all__ = [
@@ -59,10 +63,13 @@ __all__ = [
     "THRESHOLD_RULES",
     "BootstrapCI",
     "accuracy",
+    "adjust_to_prior",
+    "bbse_prior",
     "bootstrap_ci",
     "choose_threshold",
     "confusion",
     "dice",
+    "em_prior",
     "evaluate_binary",
     "expected_calibration_error",
     "f1",
@@ -79,6 +86,7 @@ __all__ = [
     "pr_auc",
     "pr_curve",
     "precision",
+    "prior_shift_threshold",
     "quadratic_weighted_kappa",
     "recall",
     "reliability_curve",

@@ -20,7 +20,7 @@ from medtools.metrics.classification import confusion, roc_curve
 __all__ = ["THRESHOLD_RULES", "choose_threshold", "threshold_metrics"]
 
 #: The rules :func:`choose_threshold` accepts.
-THRESHOLD_RULES = ("youden", "sensitivity", "specificity")
+THRESHOLD_RULES = ("youden", "sensitivity", "specificity", "accuracy")
 
 
 def choose_threshold(
@@ -39,6 +39,8 @@ def choose_threshold(
     * ``"sensitivity"`` — the largest threshold whose sensitivity is at least ``target``
       (e.g. 0.95 for a screening test that must miss few patients).
     * ``"specificity"`` — the smallest threshold whose specificity is at least ``target``.
+    * ``"accuracy"`` — maximise the accuracy on the validation data (which depends on its
+      class mix: chapter *Beyond the article*).
 
     The returned value lies halfway between the chosen score and the next lower distinct
     score (the ROC point is the same on the validation data, and the threshold does not
@@ -48,7 +50,7 @@ def choose_threshold(
     Args:
         y_val: ``(N,)`` validation labels in {0, 1} (both classes needed).
         s_val: ``(N,)`` validation scores of label 1.
-        rule: one of ``"youden"``, ``"sensitivity"``, ``"specificity"``.
+        rule: one of ``"youden"``, ``"sensitivity"``, ``"specificity"``, ``"accuracy"``.
         target: required for ``"sensitivity"`` / ``"specificity"``, in (0, 1].
 
     Returns:
@@ -65,6 +67,9 @@ def choose_threshold(
     fpr, tpr, thr = fpr[1:], tpr[1:], thr[1:]
     if rule == "youden":
         k = int(np.argmax(tpr - fpr))  # first (highest-threshold) maximiser
+    elif rule == "accuracy":
+        prevalence = y.mean()
+        k = int(np.argmax(prevalence * tpr + (1.0 - prevalence) * (1.0 - fpr)))
     else:
         if target is None or not 0.0 < target <= 1.0:
             raise ValueError(f"rule {rule!r} needs target in (0, 1], got {target!r}.")

@@ -21,7 +21,7 @@ Importing this package imports Keras (the Vision Transformer defines a Keras lay
 from __future__ import annotations
 
 from medtools.models.article import ARTICLE_PARAMS, article_cnn
-from medtools.models.compact import MAX_COMPACT_PARAMS, compact_cnn
+from medtools.models.compact import COMPACT_OPTIMIZERS, MAX_COMPACT_PARAMS, compact_cnn
 from medtools.models.counting import count_flops, layer_table
 from medtools.models.ordinal import (
     ORDINAL_HEADS,
@@ -36,6 +36,7 @@ from medtools.models.unet import unet
 
 __all__ = [
     "ARTICLE_PARAMS",
+    "COMPACT_OPTIMIZERS",
     "MAX_COMPACT_PARAMS",
     "ORDINAL_HEADS",
     "OrdinalBias",
