@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book test lint unit notebooks build browser clean
+.PHONY: setup book test lint unit notebooks notebooks-paths build browser clean
 
 # Preflight, then the install: Python 3.11-3.13 (TensorFlow 2.21 has wheels for no other) with
 # a working venv module (Debian/Ubuntu ship it separately), each failure with the exact fix.
@@ -43,12 +43,17 @@ lint: setup
 unit: setup
 	python -m pytest tests --ignore=tests/browser
 
-# Two numeric paths (see README, "Two numeric paths"): nbval executes every notebook with
-# TensorFlow's reference CPU kernels (oneDNN off); the book build executes them again with
-# TensorFlow's defaults, as a reader's machine does. The weight cache keys on the kernel
-# set, so each path trains its own models and both must pass every assert.
+# Numeric paths (see README, "Numeric paths"): nbval executes every notebook with TensorFlow's
+# defaults and trains the models; the book build (next stage) reuses them through the shared
+# weight cache. notebooks-paths is the author's check before changing a chapter that trains:
+# the same notebooks with TensorFlow's reference CPU kernels (oneDNN off) and on one thread,
+# each path training its own models (the cache keys on the numeric path).
 notebooks: setup
+	python -m pytest $(NBVAL_FLAGS) chapters
+
+notebooks-paths: setup
 	TF_ENABLE_ONEDNN_OPTS=0 python -m pytest $(NBVAL_FLAGS) chapters
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python -m pytest $(NBVAL_FLAGS) chapters
 
 build: setup
 	jupyter-book build . -W -n --keep-going

@@ -12,6 +12,11 @@ introduces it.
 * :mod:`medtools.evalplots` — the figures of an evaluation.
 * :mod:`medtools.train` — seeding, determinism, and a cache of trained weights.
 * :mod:`medtools.benchmark` — the command line that trains and evaluates named configurations.
+* :mod:`medtools.scarcity` — label subsets, label noise, mixup, contrastive pretraining, probes.
+* :mod:`medtools.explain` — Grad-CAM, occlusion, integrated gradients and their sanity checks.
+* :mod:`medtools.efficiency` — latency, LiteRT int8 conversion, distillation, distributed training.
+* :mod:`medtools.deid`, :mod:`medtools.privacy` — DICOM de-identification; federated averaging,
+  DP-SGD and membership inference.
 * :mod:`medtools.arrays` — the input checks shared by the modules above.
 
 ``dir(medtools)`` lists every module and subpackage, including those not named here.

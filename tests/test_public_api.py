@@ -100,6 +100,27 @@ PUBLIC: dict[str, list[str]] = {
         "chase_dir", "fov_mask", "image_names", "load_chase", "split_children", "verify_chase",
     ],
     "medtools.phantoms": ["vessel_tree"],
+    "medtools.scarcity": [
+        "contrastive_augmentation", "encoder_features", "fit_linear_probe", "flip_labels", "mixup_batch", "nt_xent_loss",
+        "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps",
+    ],
+    "medtools.deid": [
+        "BASIC_PROFILE", "DeidReport", "deidentify", "deidentify_file", "find_values", "identifying_values", "remap_uid",
+    ],
+    "medtools.privacy": [
+        "average_weights", "dirichlet_split", "dp_epsilon", "dp_noise_multiplier", "dp_train", "federated_averaging",
+        "membership_auc", "model_bytes", "per_example_gradients", "per_example_loss", "privatise", "small_cnn",
+    ],
+    "medtools.efficiency": [
+        "Latency", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel", "free_ports",
+        "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner", "litert_tensors",
+        "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker", "tf_config",
+        "to_litert",
+    ],
+    "medtools.explain": [
+        "cascading_randomization", "conv_layers", "energy_inside", "find_layer", "grad_cam", "integrated_gradients",
+        "occlusion", "pointing_hit", "rank_correlation", "reinitialize", "ssim",
+    ],
 }
 
 SUBPACKAGES: dict[str, list[str]] = {

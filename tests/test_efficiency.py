@@ -1,0 +1,258 @@
+"""Tests of medtools.efficiency: latency, LiteRT conversion, distillation, data-parallel training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from medtools import efficiency as eff
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    """A compact CNN on 16×16×1 images, untrained (weights from seed 0)."""
+    import keras
+
+    from medtools import models
+
+    keras.utils.set_random_seed(0)
+    return models.compact_cnn((16, 16, 1), widths=(4, 8), convs_per_stage=(1, 1), dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((40, 16, 16, 1), dtype=np.float32)
+
+
+# ----------------------------------------------------------------- latency
+
+
+def test_measure_latency_counts_calls_and_reports_spread():
+    calls = []
+    lat = eff.measure_latency(lambda x: calls.append(len(x)) or x, np.zeros((4, 3)), warmup=2, repeats=5)
+    assert calls == [4] * 7
+    assert lat.times_s.shape == (5,) and lat.batch_size == 4
+    q1, q3 = lat.quartiles_s
+    assert q1 <= lat.median_s <= q3
+    d = lat.as_dict()
+    assert d["repeats"] == 5 and d["ms_per_image"] == pytest.approx(1000 * lat.median_s / 4)
+    assert lat.images_per_s == pytest.approx(4 / lat.median_s)
+
+
+@pytest.mark.parametrize(
+    ("fn", "x", "kw", "match"),
+    [
+        (lambda x: x, np.zeros((2, 2)), {"repeats": 0}, "repeats >= 1"),
+        (lambda x: x, np.zeros((2, 2)), {"warmup": -1}, "warmup >= 0"),
+        ("not callable", np.zeros((2, 2)), {}, "callable"),
+        (lambda x: x, np.zeros((0, 2)), {}, "non-empty"),
+    ],
+)
+def test_measure_latency_bad_input(fn, x, kw, match):
+    with pytest.raises(ValueError, match=match):
+        eff.measure_latency(fn, x, **kw)
+
+
+def test_keras_runner_matches_the_model(tiny_model, images):
+    run = eff.keras_runner(tiny_model)
+    np.testing.assert_allclose(run(images[:5]), tiny_model(images[:5], training=False).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="Keras model"):
+        eff.keras_runner(42)
+
+
+# ----------------------------------------------------------------- LiteRT
+
+
+@pytest.mark.slow
+def test_litert_float_and_int8(tiny_model, images):
+    p_keras = tiny_model(images, training=False).numpy()[:, 0]
+    f32 = eff.to_litert(tiny_model)
+    np.testing.assert_allclose(eff.litert_predict(f32, images, batch_size=16), p_keras, atol=1e-5)
+    q8 = eff.to_litert(tiny_model, int8=True, representative=images[:20])
+    q8_tensor = eff.to_litert(tiny_model, int8=True, representative=images[:20], per_channel=False)
+    assert len(q8_tensor) <= len(q8)  # one scale per tensor: fewer numbers stored
+    for blob, n_scales in ((q8, 8), (q8_tensor, 1)):  # the second convolution has 8 output channels
+        (kernel,) = [t for t in eff.litert_tensors(blob) if t["shape"] == (8, 3, 3, 4)]
+        assert kernel["dtype"] == np.int8 and kernel["scales"].shape == (n_scales,)
+        assert np.abs(kernel["value"].astype(int)).max() == 127  # symmetric: the largest weight maps to ±127
+    p8 = eff.litert_predict(q8, images, batch_size=16)  # 40 images: the last batch is padded
+    assert p8.shape == (40,) and p8.dtype == np.float32
+    assert np.abs(p8 - p_keras).max() < 0.05  # int8 activations: close, not equal
+    run = eff.litert_runner(q8, batch_size=3)
+    np.testing.assert_allclose(run(images[:3])[:, 0], p8[:3], atol=1e-6)
+    with pytest.raises(ValueError, match="batch of shape"):
+        run(images[:2])
+    assert eff.keras_weights_size(tiny_model) > 4 * tiny_model.count_params()  # float32 weights + file overhead
+    with pytest.raises(ValueError, match="Keras model"):
+        eff.keras_weights_size("model.keras")
+
+
+def test_logit_model_drops_only_the_sigmoid(tiny_model, images):
+    logits = eff.logit_model(tiny_model)
+    z = logits(images[:8], training=False).numpy()
+    np.testing.assert_allclose(1 / (1 + np.exp(-z)), tiny_model(images[:8], training=False).numpy(), atol=1e-6)
+    assert logits.count_params() == tiny_model.count_params()
+    with pytest.raises(ValueError, match="Dense\\(1, activation='sigmoid'\\)"):
+        eff.logit_model(logits)  # already linear
+
+
+def test_to_litert_bad_input(tiny_model, images):
+    with pytest.raises(ValueError, match="needs representative images"):
+        eff.to_litert(tiny_model, int8=True)
+    with pytest.raises(ValueError, match="only apply to int8"):
+        eff.to_litert(tiny_model, representative=images)
+    with pytest.raises(ValueError, match="shape"):
+        eff.to_litert(tiny_model, int8=True, representative=np.zeros((4, 28, 28, 1), np.float32))
+    with pytest.raises(ValueError, match="floating point"):
+        eff.to_litert(tiny_model, int8=True, representative=np.zeros((4, 16, 16, 1), np.uint8))
+    with pytest.raises(ValueError, match=".tflite"):
+        eff.litert_runner(b"")
+    with pytest.raises(ValueError, match="batch_size"):
+        eff.litert_runner(b"12345678", batch_size=0)
+    with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
+        eff.litert_predict(b"12345678", np.zeros((3, 16, 16)))
+
+
+# ----------------------------------------------------------------- distillation
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _bce(t, p):
+    return -(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+
+def test_distillation_loss_matches_the_formula():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 32).astype(np.float32)
+    z_t, z_s = rng.normal(0, 3, 32), rng.normal(0, 3, 32)
+    alpha, temp = 0.3, 2.5
+    want = np.mean(
+        alpha * _bce(y, _sigmoid(z_s)) + (1 - alpha) * temp**2 * _bce(_sigmoid(z_t / temp), _sigmoid(z_s / temp))
+    )
+    loss = eff.distillation_loss(alpha, temp)
+    got = float(loss(eff.distillation_targets(y, z_t), _sigmoid(z_s).astype(np.float32)[:, None]))
+    assert got == pytest.approx(want, rel=1e-4)
+    # alpha = 1: plain binary cross-entropy, whatever the teacher says
+    hard = float(eff.distillation_loss(1.0, temp)(eff.distillation_targets(y, z_t), _sigmoid(z_s)[:, None]))
+    assert hard == pytest.approx(np.mean(_bce(y, _sigmoid(z_s))), rel=1e-4)
+
+
+def test_prob_to_logit_inverts_the_sigmoid():
+    z = np.linspace(-8, 8, 17)
+    np.testing.assert_allclose(np.asarray(eff.prob_to_logit(_sigmoid(z))), z, atol=1e-5)
+    assert np.isfinite(np.asarray(eff.prob_to_logit(np.array([0.0, 1.0])))).all()
+
+
+@pytest.mark.parametrize(("alpha", "temp", "match"), [(-0.1, 2.0, "alpha"), (1.5, 2.0, "alpha"), (0.5, 0.0, "temperature")])
+def test_distillation_loss_bad_input(alpha, temp, match):
+    with pytest.raises(ValueError, match=match):
+        eff.distillation_loss(alpha, temp)
+
+
+def test_distillation_targets_bad_input():
+    assert eff.distillation_targets([0, 1], [[0.5], [-1.0]]).shape == (2, 2)
+    with pytest.raises(ValueError, match="one logit per image"):
+        eff.distillation_targets([0, 1, 1], [0.5, 1.0])
+    with pytest.raises(ValueError, match="binary"):
+        eff.distillation_targets([0, 2], [0.5, 1.0])
+    with pytest.raises(ValueError, match="finite"):
+        eff.distillation_targets([0, 1], [0.5, np.inf])
+
+
+# ----------------------------------------------------------------- data-parallel
+
+
+def test_free_ports_and_tf_config():
+    ports = eff.free_ports(3)
+    assert len(set(ports)) == 3 and all(0 < p < 65536 for p in ports)
+    cfg = eff.tf_config(ports[:2], 1)
+    assert cfg == {
+        "cluster": {"worker": [f"127.0.0.1:{ports[0]}", f"127.0.0.1:{ports[1]}"]},
+        "task": {"type": "worker", "index": 1},
+    }
+    json.dumps(cfg)
+    with pytest.raises(ValueError, match="index"):
+        eff.tf_config(ports[:2], 2)
+    with pytest.raises(ValueError, match="ports"):
+        eff.tf_config([], 0)
+    with pytest.raises(ValueError, match="n must be"):
+        eff.free_ports(0)
+
+
+def test_launch_workers_bad_input_and_failures():
+    with pytest.raises(ValueError, match="n_workers"):
+        eff.launch_workers(["worker"], 0)
+    with pytest.raises(ValueError, match="timeout_s"):
+        eff.launch_workers(["worker"], 1, timeout_s=0)
+    with pytest.raises(RuntimeError, match="exited with code 2"):  # argparse: missing --init/--out
+        eff.launch_workers(["worker"], 1, timeout_s=60)
+
+
+def test_launch_workers_kills_on_timeout(monkeypatch):
+    # A worker that never finishes: `-m medtools.efficiency` replaced by a sleeping interpreter.
+    real_popen = subprocess.Popen
+    pids = []
+
+    def popen(cmd, **kw):
+        p = real_popen([sys.executable, "-c", "import time; time.sleep(60)"], **kw)
+        pids.append(p)
+        return p
+
+    monkeypatch.setattr(eff.subprocess, "Popen", popen)
+    with pytest.raises(TimeoutError, match="did not finish within"):
+        eff.launch_workers(["worker"], 2, timeout_s=1)
+    assert len(pids) == 2 and all(p.poll() is not None for p in pids)  # both killed and reaped
+
+
+def test_fit_data_parallel_equals_fit(tiny_model, images):
+    import keras
+
+    from medtools import models
+
+    keras.utils.set_random_seed(0)
+    a = models.article_cnn((28, 28, 1))
+    b = models.article_cnn((28, 28, 1))
+    b.set_weights(a.get_weights())
+    x = np.random.default_rng(2).random((64, 28, 28, 1), dtype=np.float32)
+    y = (np.arange(64) % 2).astype(np.float32)
+    hist = eff.fit_data_parallel(a, x, y, batch_size=32)
+    b.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    assert len(hist["loss"]) == 1
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_allclose(wa, wb, atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        eff.fit_data_parallel(a, x, y, batch_size=65)
+    with pytest.raises(ValueError, match="equal length"):
+        eff.fit_data_parallel(a, x, y[:3], batch_size=8)
+    with pytest.raises(ValueError, match="article_cnn"):
+        eff.run_multiworker(tiny_model, 64, 32)
+    with pytest.raises(ValueError, match="multiple of n_workers"):
+        eff.run_multiworker(a, 64, 33)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_two_workers_on_loopback_equal_one_worker_with_the_global_batch(medmnist_file):
+    """Two MultiWorkerMirroredStrategy processes on 127.0.0.1 compute the one-worker update."""
+    import keras
+
+    from medtools import data, models
+
+    medmnist_file("pneumoniamnist")
+    keras.utils.set_random_seed(0)
+    model = models.article_cnn((28, 28, 1))
+    init = model.get_weights()
+    out = eff.run_multiworker(model, 128, 64, n_workers=2, timeout_s=240)
+    assert out["replicas"] == 2
+    train = data.load("pneumoniamnist", download=False).train
+    eff.fit_data_parallel(model, data.to_float(train.x[:128]), train.y[:128], batch_size=64)
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), out["weights"], strict=True))
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), init, strict=True))
+    assert diff < 1e-5 < moved  # rounding only; the step itself moved the weights far more
