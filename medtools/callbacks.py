@@ -3,7 +3,8 @@
 Introduced in the chapter *The article's Keras classifier* (``chapters/keras_classifier``),
 where :mod:`medtools.benchmark` records the per-epoch validation (and, for the
 selection-bias demonstration only, test) scores; the chapters *Recurrent networks* and
-*Self-attention* use the same callback to keep the best epoch.
+*Self-attention* use the same callback to keep the best epoch. :class:`TrainingProgress` shows
+a progress bar over the epochs on stderr (which the built book leaves out).
 
 This module imports Keras when it is imported.
 """
@@ -16,7 +17,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["EpochMetrics"]
+__all__ = ["EpochMetrics", "TrainingProgress"]
 
 
 class EpochMetrics(keras.callbacks.Callback):
@@ -76,3 +77,52 @@ class EpochMetrics(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best and self._best is not None:
             self.model.set_weights(self._best[1])
+
+
+class TrainingProgress(keras.callbacks.Callback):
+    """A tqdm progress bar over the epochs of ``fit``, written to stderr.
+
+    One bar per ``fit`` call, advanced at the end of every epoch, with the training loss and,
+    given the :class:`EpochMetrics` of the same ``fit`` (placed before this callback in the
+    list), the last validation AUC in its postfix. Stderr, not the notebook's output: the built book removes
+    stderr, so the pages stay clean while a reader running the notebook sees the bar.
+
+    Args:
+        description: the bar's label, e.g. ``"compact / pneumoniamnist / seed 0"``.
+        metrics: the :class:`EpochMetrics` whose ``val_auc`` to show, or None.
+        disable: no bar at all (e.g. inside tests).
+    """
+
+    def __init__(
+        self, description: str = "training", *, metrics: EpochMetrics | None = None, disable: bool = False
+    ) -> None:
+        super().__init__()
+        self.description = description
+        self.metrics = metrics
+        self.disable = disable
+        self._bar = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        import sys
+
+        from tqdm import tqdm
+
+        total = self.params.get("epochs") if self.params else None
+        self._bar = tqdm(total=total, desc=self.description, unit="epoch", file=sys.stderr, disable=self.disable,
+                         leave=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self._bar is None:
+            return
+        post = {}
+        if logs and "loss" in logs:
+            post["loss"] = f"{float(logs['loss']):.4f}"
+        if self.metrics is not None and self.metrics.history.get("val_auc"):
+            post["val_auc"] = f"{self.metrics.history['val_auc'][-1]:.4f}"
+        self._bar.set_postfix(post, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -62,3 +62,22 @@ def test_predict_proba_scales_uint8_and_checks_the_output_shape():
     np.testing.assert_allclose(p_uint8, p_float, rtol=1e-6)
     with pytest.raises(ValueError, match=r"output \(B, 1\)"):
         train.predict_proba(_tiny(units_out=2), x8)
+
+
+def test_training_progress_writes_a_bar_to_stderr_and_leaves_training_alone(capsys):
+    from medtools.callbacks import EpochMetrics, TrainingProgress
+
+    x, y = _data()
+    xv, yv = _data(32, seed=1)
+    weights = {}
+    for with_bar in (False, True):
+        train.set_seed(0)
+        model = _tiny()
+        track = EpochMetrics({"val": (xv, yv)})
+        cbs = [track, TrainingProgress("tiny / seed 0", metrics=track)] if with_bar else [track]
+        model.fit(x, y.astype("float32"), epochs=3, batch_size=16, verbose=0, shuffle=False, callbacks=cbs)
+        weights[with_bar] = [w.copy() for w in model.get_weights()]
+    err = capsys.readouterr().err
+    assert "tiny / seed 0" in err and "3/3" in err and "val_auc" in err
+    for a, b in zip(weights[False], weights[True], strict=True):
+        np.testing.assert_array_equal(a, b)  # the bar changes nothing in training

@@ -33,7 +33,7 @@ PUBLIC: dict[str, list[str]] = {
         "CACHE_DIR_ENV", "NUMERIC_ENV", "balanced_class_weights", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba",
         "set_seed",
     ],
-    "medtools.callbacks": ["EpochMetrics"],
+    "medtools.callbacks": ["EpochMetrics", "TrainingProgress"],
     "medtools.dicom": [
         "DecodeFailedError", "DecoderInfo", "DicomError", "DicomImage", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError", "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError", "UnsupportedPhotometricError", "WINDOWS", "Window", "canonical", "decoders", "load", "outcome", "pixel_to_patient", "plane", "pydicom_test_files", "resample", "survey", "to_model_input", "window",
     ],

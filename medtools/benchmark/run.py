@@ -127,7 +127,7 @@ def train_run(
         one), the :func:`medtools.train.fit_cached` record, and the dataset's splits.
     """
     from medtools import data, train
-    from medtools.callbacks import EpochMetrics
+    from medtools.callbacks import EpochMetrics, TrainingProgress
 
     mcfg = model_config(model)
     splits = data.load(dataset, IMAGE_SIZE)
@@ -168,7 +168,8 @@ def train_run(
         track = EpochMetrics({"val": (splits.val.x, splits.val.y)} | ({"test": (splits.test.x, splits.test.y)}
                                                                      if mcfg.track_test else {}),
                              restore_best=mcfg.restore_best)
-        hist = m.fit(ds_tr, epochs=epochs, verbose=0, shuffle=False, callbacks=[track], class_weight=class_weight)
+        bar = TrainingProgress(f"{model} / {dataset} / seed {seed}", metrics=track)
+        hist = m.fit(ds_tr, epochs=epochs, verbose=0, shuffle=False, callbacks=[track, bar], class_weight=class_weight)
         best = {"best_epoch": [track.best_epoch]} if mcfg.restore_best else {}
         return dict(hist.history, **track.history, **best)
 
