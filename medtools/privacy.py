@@ -501,8 +501,10 @@ def dp_noise_multiplier(
 
 def per_example_loss(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Binary cross-entropy of each example: ``(N,)`` float64 (the attack's input)."""
-    p = np.asarray(model.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0), np.float64)
-    p = np.clip(p.reshape(-1), 1e-7, 1 - 1e-7)  # Keras' epsilon
+    from medtools.train import predict_proba
+
+    p = np.clip(predict_proba(model, np.asarray(x, np.float32), batch_size=batch_size).astype(np.float64),
+                1e-7, 1 - 1e-7)  # Keras' epsilon
     t = np.asarray(y, np.float64).reshape(-1)
     return -(t * np.log(p) + (1 - t) * np.log(1 - p))
 

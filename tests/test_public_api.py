@@ -53,7 +53,7 @@ PUBLIC: dict[str, list[str]] = {
         "CANDIDATES", "SEARCH_BASE", "SELECTION_MARGIN", "choose", "main", "recipe_search", "search_record", "settings",
     ],
     # --- medtools.reference: from-scratch NumPy (chapters cnn, rnn, attention, workflow)
-    "medtools.reference.activations": ["sigmoid", "softmax"],
+    "medtools.reference.activations": ["logit", "sigmoid", "softmax"],
     "medtools.reference.windows": [
         "CONV_PADDINGS", "conv_output_size", "pad_spatial", "same_padding", "sliding_windows", "window_geometry",
     ],

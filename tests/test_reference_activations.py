@@ -62,3 +62,17 @@ def test_softmax_inf_and_axis():
 def test_softmax_errors(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
+
+
+def test_logit_inverts_the_sigmoid_and_matches_scipy():
+    from scipy.special import logit as scipy_logit
+
+    p = np.linspace(0.01, 0.99, 41)
+    np.testing.assert_allclose(ref.logit(p), scipy_logit(p), rtol=1e-12)
+    np.testing.assert_allclose(ref.sigmoid(ref.logit(p)), p, rtol=1e-12)
+    assert np.isfinite(ref.logit(np.array([0.0, 1.0]))).all()
+    with pytest.raises(ValueError, match="probabilities"):
+        ref.logit([1.5])
+    with pytest.raises(ValueError, match="eps"):
+        ref.logit([0.5], eps=0.0)
+

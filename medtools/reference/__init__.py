@@ -19,7 +19,7 @@ Use it as ``from medtools import reference as ref``; every name below is ``ref.<
 
 from __future__ import annotations
 
-from medtools.reference.activations import sigmoid, softmax
+from medtools.reference.activations import logit, sigmoid, softmax
 from medtools.reference.attention import (
     attention_entropy,
     layer_norm,
@@ -61,6 +61,7 @@ __all__ = [
     "conv2d_grad",
     "conv2d_params",
     "conv_output_size",
+    "logit",
     "gru",
     "gru_step",
     "im2col",

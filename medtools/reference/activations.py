@@ -2,7 +2,9 @@
 
 :func:`sigmoid` is introduced in the chapter *Recurrent networks* (``chapters/rnn``), where it
 is every gate of the LSTM and GRU; :func:`softmax` in the chapter *Self-attention*
-(``chapters/attention``), where it turns attention scores into weights. Re-exported by
+(``chapters/attention``), where it turns attention scores into weights; :func:`logit`, the
+sigmoid's inverse, in the chapter *Beyond the article* (``chapters/beyond_article``), for
+temperature scaling. Re-exported by
 :mod:`medtools.reference`.
 """
 
@@ -13,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from medtools.arrays import as_float, work_dtypes
 
-__all__ = ["sigmoid", "softmax"]
+__all__ = ["logit", "sigmoid", "softmax"]
 
 
 def sigmoid(a: ArrayLike) -> np.ndarray:
@@ -30,6 +32,29 @@ def sigmoid(a: ArrayLike) -> np.ndarray:
     """
     a = np.asarray(a)
     return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def logit(p: ArrayLike, eps: float = 1e-7) -> np.ndarray:
+    """The inverse of :func:`sigmoid`, ``log(p / (1 - p))``, on probabilities clipped to
+    ``[eps, 1 - eps]`` (Keras' epsilon) so that 0 and 1 give finite values.
+
+    Args:
+        p: probabilities, any shape (computed in float64).
+        eps: the clipping margin, in (0, 0.5).
+
+    Returns:
+        float64 logits, the shape of ``p``.
+
+    Raises:
+        ValueError: ``eps`` outside (0, 0.5), or a value of ``p`` outside [0, 1].
+    """
+    if not 0.0 < eps < 0.5:
+        raise ValueError(f"eps must be in (0, 0.5), got {eps!r}.")
+    q = np.asarray(p, dtype=np.float64)
+    if q.size and (np.nanmin(q) < 0 or np.nanmax(q) > 1):
+        raise ValueError("logit needs probabilities in [0, 1]; apply a sigmoid to scores first.")
+    q = np.clip(q, eps, 1.0 - eps)
+    return np.log(q) - np.log1p(-q)
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
