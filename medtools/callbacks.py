@@ -108,8 +108,10 @@ class TrainingProgress(keras.callbacks.Callback):
         from tqdm import tqdm
 
         total = self.params.get("epochs") if self.params else None
+        # mininterval=0: redraw at every epoch (epochs are few and seconds apart; tqdm's default
+        # 0.1 s throttle would skip the redraws of fast epochs, final count included).
         self._bar = tqdm(total=total, desc=self.description, unit="epoch", file=sys.stderr, disable=self.disable,
-                         leave=False)
+                         leave=False, mininterval=0)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self._bar is None:
