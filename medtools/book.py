@@ -9,7 +9,11 @@ used by every chapter's setup cell:
 * :func:`markdown_table` — a list of rows as a Markdown table (displayed with
   ``IPython.display.Markdown``);
 * :func:`sample_xrays` — the small fixed batch of PneumoniaMNIST test X-rays (four normal,
-  four pneumonia) that the theory chapters (CNN, RNN, attention) run their layers on.
+  four pneumonia) that the theory chapters (CNN, RNN, attention) run their layers on;
+* :func:`glue` — MyST-NB's ``glue`` that also shows the value where the book build is not
+  there to paste it (JupyterLab, Colab), and works without MyST-NB installed;
+* :data:`REPOSITORY_URL` — the book's public repository (the same value as ``repository.url``
+  in ``_config.yml`` and in every chapter's Colab cell; a unit test keeps them equal).
 
 This module imports TensorFlow only inside :func:`setup` and :func:`sample_xrays`.
 """
@@ -18,13 +22,20 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["markdown_table", "sample_xrays", "setup", "show_source"]
+__all__ = ["REPOSITORY_URL", "glue", "markdown_table", "sample_xrays", "setup", "show_source"]
+
+#: The book's public repository, from which Colab installs ``medtools`` (the chapters' first code
+#: cell). Empty until the book is published; when it is set, set ``repository.url`` in
+#: ``_config.yml`` and the ``REPOSITORY`` line of every chapter's Colab cell to the same value
+#: (``tests/test_book.py`` names any file that disagrees).
+REPOSITORY_URL = ""
 
 
 def setup(seed: int = 0, *, deterministic: bool = True) -> str:
@@ -49,6 +60,36 @@ def setup(seed: int = 0, *, deterministic: bool = True) -> str:
     line = f"medtools {medtools.__version__} | keras {keras.__version__} | tensorflow {tf.__version__}"
     print(line)
     return line
+
+
+def glue(name: str, variable: Any, display: bool = True) -> None:
+    """Store ``variable`` under ``name`` for the book's ``{glue:text}`name``` roles.
+
+    Calls :func:`myst_nb.glue` when MyST-NB is installed (the book build pastes the value into
+    the prose). A hidden value (``display=False``) is also written to standard error as
+    ``glue: name = value``: in JupyterLab or Colab, where the prose's roles cannot be filled in,
+    the number is then visible in the output of the cell just above the text that uses it. The
+    book build removes standard error from its pages (``stderr_output: remove`` in
+    ``_config.yml``), so the line shows only where it is needed. Without MyST-NB (e.g. Colab
+    before it is installed) the value is displayed or written, and nothing is stored.
+
+    Args:
+        name: the key the prose refers to (``{glue:text}`name```).
+        variable: any value; numbers, strings and Matplotlib figures are what the book glues.
+        display: also show the value in the cell's output (MyST-NB's meaning).
+    """
+    try:
+        from myst_nb import glue as _myst_glue
+    except ImportError:  # outside the book's environment (e.g. a bare Colab runtime)
+        _myst_glue = None
+    if _myst_glue is not None:
+        _myst_glue(name, variable, display=display)
+    elif display:
+        from IPython.display import display as _display
+
+        _display(variable)
+    if not display:
+        sys.stderr.write(f"glue: {name} = {variable!r}\n")
 
 
 def show_source(fn: Callable[..., Any]) -> str:

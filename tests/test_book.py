@@ -77,3 +77,79 @@ def test_setup_returns_the_versions_line(capsys):
     assert re.fullmatch(r"medtools \S+ \| keras 3\.\S+ \| tensorflow 2\.\S+", line)
     assert line.startswith(f"medtools {medtools.__version__} ")
     assert capsys.readouterr().out == line + "\n"
+
+
+def test_glue_shows_a_hidden_value_on_stderr(capsys):
+    book.glue("answer", 42, display=False)
+    captured = capsys.readouterr()
+    assert captured.err == "glue: answer = 42\n"
+    assert "42" not in captured.out
+
+
+def test_glue_works_without_myst_nb(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # `from myst_nb import glue` raises ImportError
+    book.glue("ratio", 0.25, display=False)
+    assert capsys.readouterr().err == "glue: ratio = 0.25\n"
+
+
+# -- The Colab cell and the repository URL --------------------------------------------------------
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_FILES = sorted(p for p in (ROOT / "chapters").glob("*.ipynb") if p.stem != "status")
+
+
+def _config_repository_url() -> str:
+    match = re.search(r"^repository:\s*\n\s+url:\s*\"?([^\"\n]*)\"?", (ROOT / "_config.yml").read_text(), re.M)
+    assert match, "_config.yml has no repository.url line"
+    return match.group(1).strip()
+
+
+def _colab_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["metadata"].get("medtools_colab")]
+
+
+def test_the_repository_url_is_one_setting():
+    url = _config_repository_url()
+    assert book.REPOSITORY_URL == url, "set medtools.book.REPOSITORY_URL to repository.url of _config.yml"
+    wrong = []
+    for path in CHAPTER_FILES:
+        values = [
+            re.match(r'REPOSITORY = "([^"]*)"', ln).group(1)
+            for cell in _colab_cells(path)
+            for ln in cell.splitlines()
+            if ln.startswith("REPOSITORY = ")
+        ]
+        if values != [url]:
+            wrong.append(path.name)
+    assert not wrong, f"these chapters' Colab cell does not say REPOSITORY = {url!r}: {wrong}"
+
+
+def test_every_chapter_starts_with_the_colab_cell():
+    for path in CHAPTER_FILES:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert code[0]["metadata"].get("medtools_colab"), f"{path.name}: the first code cell is not the Colab cell"
+        assert len(_colab_cells(path)) == 1, path.name
+        source = "".join(code[0]["source"])
+        assert '"google.colab" in sys.modules' in source and "dlmia-medtools[colab" in source, path.name
+        assert "tensorflow" not in source.split("REPOSITORY =")[1], f"{path.name}: Colab keeps its own TensorFlow"
+        # the chapters glue through medtools.book.glue, which works without MyST-NB
+        text = "".join("".join(c["source"]) for c in code)
+        assert "from myst_nb import" not in text and "import myst_nb" not in text, path.name
+
+
+def test_the_colab_extras_leave_tensorflow_alone():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "dlmia-medtools"  # "medtools" on PyPI is an unrelated package
+    extras = project["optional-dependencies"]
+    for name in ("colab", "dicom", "privacy", "efficiency"):
+        assert not any(req.lower().startswith(("tensorflow", "keras")) for req in extras[name]), name
+    assert not any(req.lower().startswith(("tensorflow", "keras")) for req in project["dependencies"])

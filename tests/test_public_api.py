@@ -21,7 +21,7 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.arrays": [
         "as_1d", "as_float", "as_images", "as_labels", "as_pair", "as_scores", "same_shape", "work_dtypes",
     ],
-    "medtools.book": ["markdown_table", "sample_xrays", "setup", "show_source"],
+    "medtools.book": ["REPOSITORY_URL", "glue", "markdown_table", "sample_xrays", "setup", "show_source"],
     "medtools.plots": ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"],
     "medtools.evalplots": ["confusion_matrix_plot", "reliability_diagram", "roc_pr_curves"],
     "medtools.data": [
