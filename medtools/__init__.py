@@ -10,6 +10,8 @@ introduces it.
 * :mod:`medtools.models` — every model the book trains, and parameter/FLOP counting (subpackage).
 * :mod:`medtools.metrics` — metrics and the evaluation of a binary classifier (subpackage).
 * :mod:`medtools.evalplots` — the figures of an evaluation.
+* :mod:`medtools.widgets` — sliders for the decision threshold and the slices of a volume,
+  and the static figures that stand in for them in the HTML book.
 * :mod:`medtools.train` — seeding, determinism, and a cache of trained weights.
 * :mod:`medtools.benchmark` — the command line that trains and evaluates named configurations.
 * :mod:`medtools.scarcity` — label subsets, label noise, mixup, contrastive pretraining, probes.

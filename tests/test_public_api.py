@@ -24,6 +24,10 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.book": ["REPOSITORY_URL", "glue", "markdown_table", "sample_xrays", "setup", "show_source"],
     "medtools.plots": ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"],
     "medtools.evalplots": ["confusion_matrix_plot", "reliability_diagram", "roc_pr_curves"],
+    "medtools.widgets": [  # chapters keras_classifier, background
+        "MAX_PANELS", "SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer",
+        "threshold_panels",
+    ],
     "medtools.data": [
         "AUGMENTATION_POLICIES", "DATA_DIR_ENV", "OFFLINE_ENV", "SIZES_2D", "SIZES_3D", "SPLITS",
         "DataError", "DatasetInfo", "Split", "Splits", "article_augmentation", "augmentation", "available", "data_dir", "fetch",

@@ -1,0 +1,487 @@
+"""Sliders for a reader to play with, and the static figures that stand in for them in the book.
+
+Two widgets, each with a static stand-in:
+
+* :func:`threshold_explorer` — a slider for the decision threshold of a binary classifier,
+  driving its confusion matrix and its operating point on the ROC curve; stand-in:
+  :func:`threshold_panels`. Introduced in the chapter *The article's Keras classifier*
+  (``chapters/keras_classifier``), next to the operating point chosen on validation data.
+* :func:`slice_slider` — a slider over the slices of a 3-D volume (AdrenalMNIST3D); stand-in:
+  :func:`slice_montage`. Introduced in the chapter *A first look at medical images*
+  (``chapters/background``); the chapter *Recurrent networks* (``chapters/rnn``) reads the
+  same volumes slice by slice.
+
+The widgets need a running kernel (JupyterLab, Colab, VS Code). The HTML book does not render
+widgets (``nb_ipywidgets_js`` is off in ``_config.yml``: it would load JavaScript from CDNs),
+so each chapter shows the static stand-in next to the widget. ipywidgets is imported inside
+the two widget functions only: ``import medtools.widgets`` and the stand-ins work without it.
+
+The computations are the package's own: :func:`medtools.metrics.threshold_metrics` for the
+counts and rates at a threshold, :func:`medtools.evalplots.roc_pr_curves` and
+:func:`medtools.evalplots.confusion_matrix_plot` for the panels, :func:`medtools.plots.image_grid`
+for the montage. Each widget keeps what it shows in a ``state`` dict, so a test (or a reader)
+can check the displayed numbers without looking at pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from medtools import evalplots, metrics, plots
+from medtools.arrays import as_labels, as_scores, same_shape
+
+__all__ = [
+    "MAX_PANELS", "SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer",
+    "threshold_panels",
+]
+
+#: Colours of the operating points of :func:`threshold_panels` (Okabe–Ito, no yellow: titles use them).
+_POINT_COLOURS = [plots.PALETTE[i] for i in (1, 2, 3, 4, 5, 7)]
+
+#: Most thresholds :func:`threshold_panels` draws (one confusion matrix and one colour each).
+MAX_PANELS = len(_POINT_COLOURS)
+
+
+# -- input checks ---------------------------------------------------------------------------------
+
+
+def _check_binary(y_true: ArrayLike, p_score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Labels int64 ``(N,)`` in {0, 1} with both classes, probabilities float64 ``(N,)`` in [0, 1]."""
+    y = as_labels(y_true, "y_true")
+    p = as_scores(p_score, "p_score", prob=True)
+    same_shape(y, p, "y_true", "p_score")
+    if y.min() == y.max():
+        raise ValueError(
+            f"y_true holds only label {int(y[0])}; the ROC curve needs both classes. "
+            "Pass a split with positives and negatives (e.g. the test split)."
+        )
+    return y, p
+
+
+def _check_threshold(t: Any, name: str = "threshold") -> float:
+    """A threshold as a float in [0, 1] (probabilities are thresholded, not logits)."""
+    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {t!r}.")
+    t = float(t)
+    if not (math.isfinite(t) and 0.0 <= t <= 1.0):
+        raise ValueError(f"{name} must lie in [0, 1] (a probability threshold), got {t!r}.")
+    return t
+
+
+def _check_label_names(label_names: Sequence[str]) -> tuple[str, str]:
+    if isinstance(label_names, str) or len(label_names) != 2:
+        raise ValueError(f"label_names must be two names (class 0, class 1), got {label_names!r}.")
+    return str(label_names[0]), str(label_names[1])
+
+
+def _check_volume(volume: ArrayLike) -> np.ndarray:
+    """One volume ``(D, H, W)`` or ``(D, H, W, 1)`` → real ``(D, H, W)`` (dtype kept, bools → uint8)."""
+    v = np.asarray(volume)
+    if v.dtype == np.bool_:
+        v = v.astype(np.uint8)
+    if not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
+        raise TypeError(f"volume must be a real numeric array, got dtype {v.dtype}.")
+    if v.ndim == 4 and v.shape[-1] == 1:
+        v = v[..., 0]
+    if v.ndim != 3:
+        hint = ""
+        if v.ndim == 4:
+            hint = " A 4-D array with more than one channel, or a batch of volumes: pass one volume, e.g. vol_x[i]."
+        elif v.ndim == 5:
+            hint = " This looks like a batch of volumes (N, D, H, W, 1): pass one, e.g. vol_x[i]."
+        raise ValueError(f"volume must have shape (D, H, W) or (D, H, W, 1), got shape {v.shape}.{hint}")
+    if 0 in v.shape:
+        raise ValueError(f"volume is empty (shape {v.shape}).")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("volume contains NaN or infinite values.")
+    return v
+
+
+def _check_axis(axis: Any) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -3 <= axis <= 2:
+        raise ValueError(f"axis must be 0, 1 or 2 (or -3 to -1), got {axis!r}.")
+    return int(axis) % 3
+
+
+def _grey_range(v: np.ndarray) -> tuple[float, float]:
+    """One grey scale for every slice: from ``min(0, v.min())`` to ``v.max()`` (as ``plots.volume_slices``)."""
+    lo, hi = min(0.0, float(v.min())), float(v.max())
+    return lo, (hi if hi > lo else lo + 1.0)
+
+
+def _png(fig: Figure, width_px: int) -> bytes:
+    """The figure as PNG bytes, drawn at twice ``width_px`` (sharp on high-density screens)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=2 * width_px / fig.get_figwidth())
+    return buf.getvalue()
+
+
+# -- the decision threshold (chapter keras_classifier) --------------------------------------------
+
+
+def _roc_panel(ax: Axes, y: np.ndarray, p: np.ndarray, name: str, points: dict[str, tuple[float, float]]) -> None:
+    """The ROC panel of :func:`medtools.evalplots.roc_pr_curves`, with its PR panel thrown away."""
+    scratch = Figure().add_subplot()  # roc_pr_curves draws ROC and PR; only the ROC is wanted here
+    evalplots.roc_pr_curves(y, {name: p}, points=points, axes=(ax, scratch))
+
+
+def _rates_line(m: dict[str, float | int]) -> str:
+    def pct(x: float) -> str:
+        return "n/a" if math.isnan(x) else f"{100 * x:.1f} %"
+
+    return (f"sensitivity {pct(m['sensitivity'])}, specificity {pct(m['specificity'])}, "
+            f"PPV {pct(m['ppv'])}, NPV {pct(m['npv'])}, accuracy {pct(m['accuracy'])}")
+
+
+def _threshold_figure(
+    y: np.ndarray, p: np.ndarray, t: float, names: tuple[str, str], name: str
+) -> tuple[Figure, dict[str, Any]]:
+    """ROC with the operating point at ``t`` and the confusion matrix at ``t``; the shown numbers."""
+    m = metrics.threshold_metrics(y, p, t)
+    state = dict(m, fpr=1.0 - m["specificity"], tpr=m["sensitivity"])
+    fig = Figure(figsize=(8.4, 3.8))
+    ax_roc, ax_cm = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    _roc_panel(ax_roc, y, p, name, {f"threshold {t:.2f}": (state["fpr"], state["tpr"])})
+    evalplots.confusion_matrix_plot((m["tn"], m["fp"], m["fn"], m["tp"]), names, ax=ax_cm,
+                                    title=f"predict {names[1]} when p ≥ {t:.2f}")
+    fig.tight_layout()
+    return fig, state
+
+
+class ThresholdExplorer:
+    """What :func:`threshold_explorer` returns: display it (the last line of a cell, or ``display(...)``).
+
+    Attributes:
+        widget: the ``ipywidgets.VBox`` shown (slider, rates line, figure).
+        slider: the ``ipywidgets.FloatSlider`` of the threshold, 0 to 1.
+        rates: an ``ipywidgets.HTML`` line with sensitivity, specificity, PPV, NPV and accuracy.
+        image: an ``ipywidgets.Image`` holding the figure (PNG), redrawn when the slider moves.
+        state: what is shown now: the dict of :func:`medtools.metrics.threshold_metrics` at
+            ``slider.value`` (``threshold``, ``tn``, ``fp``, ``fn``, ``tp``, ``sensitivity``,
+            ``specificity``, ``ppv``, ``npv``, ``accuracy``) plus the ROC point ``fpr``, ``tpr``.
+        figure: the last Matplotlib figure drawn (not registered with pyplot).
+    """
+
+    def __init__(self, y: np.ndarray, p: np.ndarray, threshold: float, names: tuple[str, str], name: str,
+                 step: float, continuous_update: bool) -> None:
+        import ipywidgets
+
+        self._y, self._p, self._names, self._name = y, p, names, name
+        self.slider = ipywidgets.FloatSlider(
+            value=threshold, min=0.0, max=1.0, step=step, description="threshold",
+            continuous_update=continuous_update, readout_format=".2f",
+            layout=ipywidgets.Layout(width="480px"),
+        )
+        self.rates = ipywidgets.HTML()
+        self.image = ipywidgets.Image(format="png")
+        self.widget = ipywidgets.VBox([self.slider, self.rates, self.image])
+        self.state: dict[str, Any] = {}
+        self.figure: Figure | None = None
+        self.slider.observe(self._on_change, names="value")
+        self.redraw()
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Recompute and redraw at ``slider.value`` (called by the slider)."""
+        t = float(self.slider.value)
+        self.figure, self.state = _threshold_figure(self._y, self._p, t, self._names, self._name)
+        width = int(100 * self.figure.get_figwidth())
+        self.image.value = _png(self.figure, width)
+        self.image.width = str(width)
+        m = self.state
+        self.rates.value = (f"<b>threshold {t:.2f}</b>: (tn, fp, fn, tp) = ({m['tn']}, {m['fp']}, {m['fn']}, "
+                            f"{m['tp']}); {_rates_line(m)}")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def threshold_explorer(
+    y_true: ArrayLike,
+    p_score: ArrayLike,
+    *,
+    threshold: float = 0.5,
+    label_names: Sequence[str] = ("0", "1"),
+    name: str = "model",
+    step: float = 0.01,
+    continuous_update: bool = False,
+) -> ThresholdExplorer:
+    """A slider for the decision threshold, driving the confusion matrix and the ROC operating point.
+
+    Chapter *The article's Keras classifier* (``chapters/keras_classifier``): a probability
+    becomes a decision at a threshold ``t`` (predict label 1 when ``p >= t``, the rule of
+    :func:`medtools.metrics.threshold_metrics`); moving ``t`` moves the operating point along
+    the ROC curve and trades false negatives for false positives. The HTML book does not show
+    widgets; :func:`threshold_panels` is the static stand-in.
+
+    Args:
+        y_true: ``(N,)`` or ``(N, 1)`` labels in {0, 1} (ints, floats or bools), both classes present.
+        p_score: ``(N,)`` or ``(N, 1)`` predicted probabilities of label 1, floats in [0, 1]
+            (e.g. ``medtools.train.predict_proba`` output).
+        threshold: where the slider starts, in [0, 1] (e.g. the threshold chosen on validation data).
+        label_names: names of class 0 and class 1, for the confusion matrix.
+        name: the model's name in the ROC legend.
+        step: the slider's step, in (0, 1].
+        continuous_update: redraw while the slider is dragged (``True``) or when it is released.
+
+    Returns:
+        A :class:`ThresholdExplorer`; display it. ``.slider.value = t`` moves the threshold and
+        ``.state`` holds the numbers shown.
+
+    Raises:
+        ValueError: labels not binary or one class missing, probabilities outside [0, 1] or not
+            finite, different lengths, a threshold outside [0, 1], a bad step or label_names.
+        TypeError: a threshold that is not a number.
+        ImportError: ipywidgets is not installed (``pip install ipywidgets``).
+    """
+    y, p = _check_binary(y_true, p_score)
+    t = _check_threshold(threshold)
+    names = _check_label_names(label_names)
+    step = _check_threshold(step, "step")
+    if step == 0.0:
+        raise ValueError("step must be > 0.")
+    return ThresholdExplorer(y, p, t, names, str(name), step, bool(continuous_update))
+
+
+def threshold_panels(
+    y_true: ArrayLike,
+    p_score: ArrayLike,
+    thresholds: Sequence[float] = (0.1, 0.3, 0.5, 0.7),
+    *,
+    label_names: Sequence[str] = ("0", "1"),
+    name: str = "model",
+    title: str | None = None,
+) -> Figure:
+    """The static stand-in of :func:`threshold_explorer`: the ROC curve and a confusion matrix per threshold.
+
+    Chapter *The article's Keras classifier* (``chapters/keras_classifier``). The left panel is
+    the ROC curve with the operating point of every threshold marked (as in
+    :func:`medtools.evalplots.roc_pr_curves`); on the right, one confusion matrix per threshold
+    (:func:`medtools.evalplots.confusion_matrix_plot`), titled with its sensitivity and
+    specificity, in two rows. Predict label 1 when ``p >= t``.
+
+    Args:
+        y_true: ``(N,)`` or ``(N, 1)`` labels in {0, 1}, both classes present.
+        p_score: ``(N,)`` or ``(N, 1)`` predicted probabilities of label 1, in [0, 1].
+        thresholds: 1 to 6 distinct thresholds in [0, 1].
+        label_names: names of class 0 and class 1.
+        name: the model's name in the ROC legend.
+        title: figure title.
+
+    Returns:
+        The figure (pyplot's, so ``plt.show()`` shows it): ``fig.axes[0]`` is the ROC panel,
+        ``fig.axes[1:]`` the confusion matrices in the order of ``thresholds``.
+
+    Raises:
+        ValueError: as :func:`threshold_explorer`; no thresholds, more than 6, or repeated ones.
+    """
+    y, p = _check_binary(y_true, p_score)
+    names = _check_label_names(label_names)
+    if isinstance(thresholds, (str, bytes)) or not isinstance(thresholds, Sequence | np.ndarray):
+        raise TypeError(f"thresholds must be a sequence of numbers in [0, 1], got {thresholds!r}.")
+    ts = [_check_threshold(t, f"thresholds[{k}]") for k, t in enumerate(thresholds)]
+    if not 1 <= len(ts) <= MAX_PANELS:
+        raise ValueError(f"thresholds must hold 1 to {MAX_PANELS} values, got {len(ts)}.")
+    if len(set(ts)) != len(ts):
+        raise ValueError(f"thresholds must be distinct, got {ts}.")
+    ms = [metrics.threshold_metrics(y, p, t) for t in ts]
+    labels = [f"threshold {t:.2f}" for t in ts]
+
+    nrows = 1 if len(ts) <= 2 else 2
+    ncols = math.ceil(len(ts) / nrows)
+    fig = plt.figure(figsize=(4.6 + 2.9 * ncols, 3.3 * nrows + (0.4 if title else 0.0)))
+    grid = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1.6] + [1] * ncols)
+    ax_roc = fig.add_subplot(grid[:, 0])
+    _roc_panel(ax_roc, y, p, name, {lab: (1.0 - m["specificity"], m["sensitivity"]) for lab, m in zip(labels, ms,
+                                                                                                     strict=True)})
+    for line in ax_roc.get_lines():  # one readable colour per threshold, shared with its matrix's title
+        if line.get_label() in labels:
+            line.set_color(_POINT_COLOURS[labels.index(line.get_label())])
+    ax_roc.legend(fontsize=7, loc="lower right")  # again, with the new colours
+    ax_roc.set_aspect("equal")
+    for k, (lab, m) in enumerate(zip(labels, ms, strict=True)):
+        ax = fig.add_subplot(grid[k // ncols, 1 + k % ncols])
+        evalplots.confusion_matrix_plot((m["tn"], m["fp"], m["fn"], m["tp"]), names, ax=ax,
+                                        title=f"{lab}\nsens. {m['sensitivity']:.2f}, spec. {m['specificity']:.2f}")
+        ax.title.set(color=_POINT_COLOURS[k], fontsize=9, fontweight="bold")
+        ax.set_xticks([0, 1], names, fontsize=8)  # shorter than "pred. <name>", which overlap here
+        ax.set_yticks([0, 1], names, fontsize=8, rotation=90, va="center")
+        ax.set_xlabel("predicted", fontsize=8)
+        ax.set_ylabel("true", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# -- the slices of a volume (chapters background, rnn) -------------------------------------------
+
+
+def _slice_figure(v: np.ndarray, axis: int, index: int, grey: tuple[float, float], title: str | None) -> Figure:
+    """The slice ``index`` along ``axis`` and, beside it, a projection with the slice's position marked."""
+    fig = Figure(figsize=(6.4, 3.4))
+    ax_slice, ax_where = fig.subplots(1, 2)
+    ax_slice.imshow(np.take(v, index, axis=axis), cmap="gray", vmin=grey[0], vmax=grey[1])
+    ax_slice.set_title(f"slice {index} of {v.shape[axis]} (axis {axis})", fontsize=9)
+    # maximum along the last other axis: a side view in which the slice is a line
+    proj_axis = max(a for a in range(3) if a != axis)
+    ax_where.imshow(v.max(axis=proj_axis), cmap="gray", vmin=grey[0], vmax=grey[1])
+    other = min(a for a in range(3) if a not in (axis, proj_axis))
+    if axis < other:  # the slice axis is the rows of the projection
+        ax_where.axhline(index, color=plots.PALETTE[1], lw=1.5)
+    else:
+        ax_where.axvline(index, color=plots.PALETTE[1], lw=1.5)
+    ax_where.set_title(f"maximum along axis {proj_axis}: where the slice is", fontsize=9)
+    for ax in (ax_slice, ax_where):
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class SliceViewer:
+    """What :func:`slice_slider` returns: display it (the last line of a cell, or ``display(...)``).
+
+    Attributes:
+        widget: the ``ipywidgets.VBox`` shown (slider, figure).
+        slider: the ``ipywidgets.IntSlider`` of the slice index, 0 to ``D - 1`` along ``axis``.
+        image: an ``ipywidgets.Image`` holding the figure (PNG), redrawn when the slider moves.
+        state: what is shown now: ``{"axis", "index", "image"}``, ``image`` the 2-D slice
+            ``np.take(volume, index, axis)``.
+        figure: the last Matplotlib figure drawn (not registered with pyplot).
+    """
+
+    def __init__(self, v: np.ndarray, axis: int, index: int, title: str | None, continuous_update: bool) -> None:
+        import ipywidgets
+
+        self._v, self._axis, self._title = v, axis, title
+        self._grey = _grey_range(v)
+        self.slider = ipywidgets.IntSlider(
+            value=index, min=0, max=v.shape[axis] - 1, step=1, description=f"slice (axis {axis})",
+            continuous_update=continuous_update, style={"description_width": "initial"},
+            layout=ipywidgets.Layout(width="480px"),
+        )
+        self.image = ipywidgets.Image(format="png")
+        self.widget = ipywidgets.VBox([self.slider, self.image])
+        self.state: dict[str, Any] = {}
+        self.figure: Figure | None = None
+        self.slider.observe(self._on_change, names="value")
+        self.redraw()
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Redraw at ``slider.value`` (called by the slider)."""
+        i = int(self.slider.value)
+        self.figure = _slice_figure(self._v, self._axis, i, self._grey, self._title)
+        width = int(100 * self.figure.get_figwidth())
+        self.image.value = _png(self.figure, width)
+        self.image.width = str(width)
+        self.state = {"axis": self._axis, "index": i, "image": np.take(self._v, i, axis=self._axis)}
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def slice_slider(
+    volume: ArrayLike,
+    *,
+    axis: int = 0,
+    index: int | None = None,
+    title: str | None = None,
+    continuous_update: bool = True,
+) -> SliceViewer:
+    """A slider over the slices of one 3-D volume, showing the slice and where it lies in the volume.
+
+    Chapter *A first look at medical images* (``chapters/background``), where an AdrenalMNIST3D
+    volume is shown as a stack of slices; the chapter *Recurrent networks* (``chapters/rnn``)
+    reads such volumes slice by slice. Beside the slice, a maximum projection of the volume
+    along another axis marks the slice's position with a line. One grey scale, from
+    ``min(0, volume.min())`` to ``volume.max()``, serves every slice. The HTML book does not
+    show widgets; :func:`slice_montage` is the static stand-in.
+
+    Args:
+        volume: one volume ``(D, H, W)`` or ``(D, H, W, 1)`` of any real dtype (MedMNIST 3-D:
+            uint8 ``(28, 28, 28)``, or float ``(28, 28, 28, 1)`` after ``data.to_float``).
+        axis: the axis to slice along, 0, 1 or 2 (axis 0 of MedMNIST 3-D volumes: axial slices).
+        index: the slice shown first; the middle one by default.
+        title: figure title.
+        continuous_update: redraw while the slider is dragged (``True``) or when it is released.
+
+    Returns:
+        A :class:`SliceViewer`; display it. ``.slider.value = i`` moves to slice ``i`` and
+        ``.state`` holds what is shown.
+
+    Raises:
+        ValueError: not one volume (e.g. a batch, or several channels), empty, NaN or infinite
+            values, a bad axis or an index out of range.
+        TypeError: a non-numeric or complex volume.
+        ImportError: ipywidgets is not installed (``pip install ipywidgets``).
+    """
+    v = _check_volume(volume)
+    ax = _check_axis(axis)
+    depth = v.shape[ax]
+    if index is None:
+        index = depth // 2
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < depth:
+        raise ValueError(f"index must be an int from 0 to {depth - 1} (slices along axis {ax}), got {index!r}.")
+    return SliceViewer(v, ax, int(index), title, bool(continuous_update))
+
+
+def slice_montage(
+    volume: ArrayLike,
+    n: int = 8,
+    *,
+    axis: int = 0,
+    ncols: int | None = None,
+    title: str | None = None,
+    size: float = 1.3,
+) -> Figure:
+    """The static stand-in of :func:`slice_slider`: ``n`` evenly spaced slices in a grid.
+
+    Chapter *A first look at medical images* (``chapters/background``). Slices are taken at
+    ``np.linspace(0, D - 1, n)`` rounded (as :func:`medtools.plots.volume_slices`, which draws
+    them in one row), scaled to one grey scale from ``min(0, volume.min())`` to ``volume.max()``,
+    and laid out by :func:`medtools.plots.image_grid`, each titled with its index.
+
+    Args:
+        volume: one volume ``(D, H, W)`` or ``(D, H, W, 1)``, any real dtype.
+        n: number of slices, 1 to ``D`` (``D`` = the size along ``axis``; ``n = D``: every slice).
+        axis: the axis to slice along, 0, 1 or 2.
+        ncols: columns of the grid; ``min(n, 8)`` by default.
+        title: figure title.
+        size: inches per slice.
+
+    Returns:
+        The figure (pyplot's, so ``plt.show()`` shows it); one axes per grid cell, row by row.
+
+    Raises:
+        ValueError: as :func:`slice_slider`; ``n`` outside 1 to ``D``, ``ncols`` < 1.
+    """
+    v = _check_volume(volume)
+    ax = _check_axis(axis)
+    depth = v.shape[ax]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= depth:
+        raise ValueError(f"n must be an int from 1 to {depth} (slices along axis {ax}), got {n!r}.")
+    if ncols is None:
+        ncols = min(int(n), 8)
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}.")
+    idx = np.linspace(0, depth - 1, int(n)).round().astype(int)
+    lo, hi = _grey_range(v)
+    stack = (np.moveaxis(np.take(v, idx, axis=ax), ax, 0).astype(np.float64) - lo) / (hi - lo)
+    return plots.image_grid(stack, idx, [f"slice {i}" for i in range(depth)], ncols=int(ncols), title=title,
+                            size=size)
