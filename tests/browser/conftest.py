@@ -14,6 +14,8 @@ Environment variables:
 - ``BOOK_SOURCE_DIR``: the book's sources (``_toc.yml``, ``_config.yml``), default this repository.
 - ``CHROMIUM``, ``CHROMEDRIVER``: the browser and its driver, default ``/usr/bin/chromium``
   and ``/usr/bin/chromedriver`` (Debian packages ``chromium`` and ``chromium-driver``).
+- ``BOOK_LAB_NOTEBOOKS``: the notebooks test_jupyterlab.py opens in JupyterLab (jupyterlab-myst),
+  comma-separated, or ``all``; default ``chapters/cnn.ipynb``. That test needs no build.
 """
 
 from __future__ import annotations
@@ -143,11 +145,23 @@ def driver():
 
 @pytest.fixture(scope="session")
 def shots() -> Path:
-    """The screenshot folder, emptied of the previous run's screenshots and report."""
+    """The screenshot folder, emptied of the previous run's page screenshots and report.
+
+    The JupyterLab test's files (``jupyterlab-*``, see ``lab_shots``) are left alone.
+    """
     path = screenshots_dir()
     path.mkdir(parents=True, exist_ok=True)
     for old in [*path.rglob("*.png"), path / "report.json"]:
-        old.unlink(missing_ok=True)
+        if not old.name.startswith("jupyterlab-"):
+            old.unlink(missing_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab_shots() -> Path:
+    """The screenshot folder for test_jupyterlab.py, which replaces only its own ``jupyterlab-*`` files."""
+    path = screenshots_dir()
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
