@@ -60,7 +60,9 @@ build: setup
 
 # Every page of _build/html in headless system Chromium, with no network but 127.0.0.1
 # (tests/browser; needs the Debian packages chromium, chromium-driver and fonts-noto-cjk,
-# which .ci/run installs). Screenshots: _build/screenshots/.
+# which .ci/run installs), then a chapter opened in a JupyterLab started on 127.0.0.1
+# (tests/browser/test_jupyterlab.py: MyST prose rendered by jupyterlab-myst). Screenshots:
+# _build/screenshots/.
 browser: setup
 	python -m pytest tests/browser
 

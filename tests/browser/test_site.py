@@ -4,7 +4,8 @@ For each page of ``_toc.yml``: it loads with no console error, every image decod
 file answers 4xx/5xx, no request leaves 127.0.0.1, MathJax (served from the build) has typeset
 every equation, the download buttons are there and the repository/launch buttons are exactly
 what ``_config.yml`` switches on, the footer carries the licence and "Not for clinical use", and
-content images keep their grey levels in dark mode. The search page must find "Adam". One
+content images keep their grey levels in dark mode. The search page must find "Hounsfield" on
+the DICOM chapter, the page that defines it. One
 screenshot per page goes to ``_build/screenshots/`` with ``report.json`` (see conftest.py).
 """
 
@@ -28,7 +29,8 @@ SOURCE = Path(os.environ.get("BOOK_SOURCE_DIR", ROOT)).resolve()
 CONFIG = yaml.safe_load((SOURCE / "_config.yml").read_text(encoding="utf-8"))
 # The placeholder repository of the unpublished book (see the comment in _config.yml).
 PLACEHOLDER_REPO = "medtools-book/dl-medical-imaging"
-SEARCH_TERM = "Adam"
+SEARCH_TERM = "Hounsfield"
+SEARCH_PAGE = "dicom.html"  # the chapter that defines the term must be among the hits
 MAX_SHOT_HEIGHT = 16000  # px; Chromium cannot capture much more in one image
 
 # Schemes the browser resolves itself (its own UI pages, inline data): never network requests.
@@ -307,5 +309,5 @@ def test_search_finds_known_term(site, server, driver, shots):
     REPORT["search"] = {"term": SEARCH_TERM, "hits": hits, "console_errors": console,
                         "outside_requests": outside, "failed": bad + failed}
     _write_report(shots)
-    assert hits, f"search for {SEARCH_TERM!r} found nothing"
+    assert SEARCH_PAGE in hits, f"search for {SEARCH_TERM!r} did not find {SEARCH_PAGE}: {hits}"
     assert not console and not outside and not bad and not failed, REPORT["search"]
