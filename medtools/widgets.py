@@ -157,7 +157,41 @@ def _threshold_figure(
     return fig, state
 
 
-class ThresholdExplorer:
+class _FigureWidget:
+    """What both widgets share: a slider above a figure shown as a PNG image, redrawn on change.
+
+    Subclasses build their slider, call :meth:`_build`, and implement :meth:`redraw`, which
+    draws the figure and passes it to :meth:`_show`.
+    """
+
+    def _build(self, slider: Any, *above_image: Any) -> None:
+        import ipywidgets
+
+        self.slider = slider
+        self.image = ipywidgets.Image(format="png")
+        self.widget = ipywidgets.VBox([slider, *above_image, self.image])
+        self.state: dict[str, Any] = {}
+        self.figure: Figure | None = None
+        slider.observe(self._on_change, names="value")
+        self.redraw()
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        raise NotImplementedError
+
+    def _show(self, figure: Figure) -> None:
+        self.figure = figure
+        width = int(100 * figure.get_figwidth())
+        self.image.value = _png(figure, width)
+        self.image.width = str(width)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class ThresholdExplorer(_FigureWidget):
     """What :func:`threshold_explorer` returns: display it (the last line of a cell, or ``display(...)``).
 
     Attributes:
@@ -176,35 +210,21 @@ class ThresholdExplorer:
         import ipywidgets
 
         self._y, self._p, self._names, self._name = y, p, names, name
-        self.slider = ipywidgets.FloatSlider(
+        self.rates = ipywidgets.HTML()
+        self._build(ipywidgets.FloatSlider(
             value=threshold, min=0.0, max=1.0, step=step, description="threshold",
             continuous_update=continuous_update, readout_format=".2f",
             layout=ipywidgets.Layout(width="480px"),
-        )
-        self.rates = ipywidgets.HTML()
-        self.image = ipywidgets.Image(format="png")
-        self.widget = ipywidgets.VBox([self.slider, self.rates, self.image])
-        self.state: dict[str, Any] = {}
-        self.figure: Figure | None = None
-        self.slider.observe(self._on_change, names="value")
-        self.redraw()
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.redraw()
+        ), self.rates)
 
     def redraw(self) -> None:
         """Recompute and redraw at ``slider.value`` (called by the slider)."""
         t = float(self.slider.value)
-        self.figure, self.state = _threshold_figure(self._y, self._p, t, self._names, self._name)
-        width = int(100 * self.figure.get_figwidth())
-        self.image.value = _png(self.figure, width)
-        self.image.width = str(width)
+        figure, self.state = _threshold_figure(self._y, self._p, t, self._names, self._name)
+        self._show(figure)
         m = self.state
         self.rates.value = (f"<b>threshold {t:.2f}</b>: (tn, fp, fn, tp) = ({m['tn']}, {m['fp']}, {m['fn']}, "
                             f"{m['tp']}); {_rates_line(m)}")
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def threshold_explorer(
@@ -351,7 +371,7 @@ def _slice_figure(v: np.ndarray, axis: int, index: int, grey: tuple[float, float
     return fig
 
 
-class SliceViewer:
+class SliceViewer(_FigureWidget):
     """What :func:`slice_slider` returns: display it (the last line of a cell, or ``display(...)``).
 
     Attributes:
@@ -368,32 +388,17 @@ class SliceViewer:
 
         self._v, self._axis, self._title = v, axis, title
         self._grey = _grey_range(v)
-        self.slider = ipywidgets.IntSlider(
+        self._build(ipywidgets.IntSlider(
             value=index, min=0, max=v.shape[axis] - 1, step=1, description=f"slice (axis {axis})",
             continuous_update=continuous_update, style={"description_width": "initial"},
             layout=ipywidgets.Layout(width="480px"),
-        )
-        self.image = ipywidgets.Image(format="png")
-        self.widget = ipywidgets.VBox([self.slider, self.image])
-        self.state: dict[str, Any] = {}
-        self.figure: Figure | None = None
-        self.slider.observe(self._on_change, names="value")
-        self.redraw()
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.redraw()
+        ))
 
     def redraw(self) -> None:
         """Redraw at ``slider.value`` (called by the slider)."""
         i = int(self.slider.value)
-        self.figure = _slice_figure(self._v, self._axis, i, self._grey, self._title)
-        width = int(100 * self.figure.get_figwidth())
-        self.image.value = _png(self.figure, width)
-        self.image.width = str(width)
+        self._show(_slice_figure(self._v, self._axis, i, self._grey, self._title))
         self.state = {"axis": self._axis, "index": i, "image": np.take(self._v, i, axis=self._axis)}
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def slice_slider(
