@@ -38,6 +38,7 @@ PUBLIC: dict[str, list[str]] = {
         "set_seed",
     ],
     "medtools.callbacks": ["EpochMetrics", "TrainingProgress"],
+    "medtools.stats": ["Difference", "MeanSD", "auc_counts", "paired_difference", "versus_published"],
     "medtools.dicom": [
         "DecodeFailedError", "DecoderInfo", "DicomError", "DicomImage", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError", "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError", "UnsupportedPhotometricError", "WINDOWS", "Window", "canonical", "decoders", "load", "outcome", "pixel_to_patient", "plane", "pydicom_test_files", "resample", "survey", "to_model_input", "window",
     ],
