@@ -10,6 +10,8 @@ Introduced in the chapter *Medical images as they arrive: DICOM* (``chapters/dic
   array a network is trained on (fixed orientation, window, [0, 1], fixed pixel spacing);
 * :func:`plane`, :func:`pixel_to_patient` — where the pixels are in the patient;
 * :func:`decoders` — which decoder plugins a transfer syntax needs and which are installed;
+* :func:`lossy_reasons` — why a data set's pixels may differ from the scanner's (the Lossy Image
+  Compression flag, or a transfer syntax that permits lossy compression);
 * :func:`survey`, :func:`outcome`, :func:`pydicom_test_files` — run the loader over many files.
 
 Every failure of :func:`load` raises a subclass of :class:`DicomError` (a ``ValueError``)
@@ -36,7 +38,7 @@ try:
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import apply_modality_lut, get_decoder, pixel_array
     from pydicom.pixels.utils import get_expected_length
-    from pydicom.uid import UID
+    from pydicom.uid import HTJ2K, JPEG2000, JPEG2000MC, UID, JPEGLSNearLossless
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "medtools.dicom needs pydicom 3: pip install -r requirements.txt "
@@ -63,6 +65,7 @@ __all__ = [
     "canonical",
     "decoders",
     "load",
+    "lossy_reasons",
     "outcome",
     "pixel_to_patient",
     "plane",
@@ -223,8 +226,10 @@ class DicomImage:
             file has none — or ``None`` where a Modality LUT Sequence was applied instead.
         window: the first window preset stored in the file, or ``None``.
         sop_class: the SOP class's name (``"CT Image Storage"``).
-        lossy: ``True`` when the file says its pixels went through lossy compression
-            (Lossy Image Compression ``"01"``, now or at any earlier step).
+        lossy: ``True`` when the pixels may differ from the scanner's because of lossy
+            compression: the file says so (Lossy Image Compression ``"01"``, now or at any
+            earlier step), or its transfer syntax permits lossy compression (see
+            :func:`lossy_reasons`).
         path: the file it was loaded from.
         notes: warnings pydicom issued while reading, and remarks of the loader.
     """
@@ -353,6 +358,74 @@ def _install_hint(info: DecoderInfo) -> str:
         f"Install one of the decoders that can ({options}); "
         "this book's requirements.txt pins pylibjpeg and its plugins."
     )
+
+
+# --------------------------------------------------------------------------- lossy compression
+
+# Transfer syntaxes whose pixel data may have been compressed lossily, by their names in
+# pydicom's UID dictionary (PS3.6 Annex A). Checked against dcm4che's
+# TransferSyntaxType.isLossyCompression, an independent implementation, which lists the same
+# syntaxes except the retired JPEG ones it does not name:
+# - the DCT-based JPEG processes (baseline, extended, spectral selection, full progression,
+#   retired ones included): every JPEG syntax whose name does not say "Lossless";
+# - JPEG-LS near-lossless ("Lossy (Near-Lossless)" in its registered name);
+# - JPEG 2000, its Part 2 multi-component form and HTJ2K without "(Lossless Only)": they permit
+#   both lossless and lossy streams, so a file in one of them may differ from the scanner's values;
+# - the MPEG-2, MPEG-4 AVC/H.264 and HEVC/H.265 video syntaxes.
+_LOSSY_JPEG_PREFIXES = ("JPEGBaseline", "JPEGExtended", "JPEGSpectralSelection", "JPEGFullProgression")
+_LOSSY_SYNTAXES = frozenset({JPEGLSNearLossless, JPEG2000, JPEG2000MC, HTJ2K})
+
+
+def _is_lossy_syntax(uid: UID) -> bool:
+    """True for a transfer syntax that permits lossy compression (see the list above)."""
+    keyword = uid.keyword
+    return uid in _LOSSY_SYNTAXES or keyword.startswith(_LOSSY_JPEG_PREFIXES + ("MPEG", "HEVC"))
+
+
+def lossy_reasons(source: Any) -> tuple[str, ...]:
+    """Why the pixel values of a data set may differ from the scanner's: every sign of lossy compression.
+
+    Two signs count:
+
+    * Lossy Image Compression (0028,2110) is ``"01"``: the image was compressed lossily, now or
+      at an earlier step (the flag stays set when the image is later stored uncompressed);
+    * the transfer syntax permits lossy compression: JPEG baseline or extended, JPEG-LS
+      near-lossless, JPEG 2000 and HTJ2K other than their "Lossless Only" syntaxes, and the
+      MPEG and HEVC video syntaxes. An encoder need not set the flag (pydicom's
+      ``Dataset.compress`` does not), so the syntax is checked as well.
+
+    Args:
+        source: a DICOM file's path, or a ``pydicom.Dataset`` (with ``file_meta`` for the
+            transfer syntax).
+
+    Returns:
+        One sentence per sign found; empty when neither sign is present (the values are then
+        the scanner's, as far as the file can tell).
+
+    Raises:
+        DicomError: the path cannot be read as DICOM.
+    """
+    if isinstance(source, str | os.PathLike):
+        p = Path(source)
+        if not p.is_file():
+            raise NotAFileError(f"{p}: no such file.", path=p)
+        ds = _read(p, p.name)
+    else:
+        ds = source
+    reasons = []
+    if str(ds.get("LossyImageCompression", "") or "").strip() == "01":
+        value = ds.get("LossyImageCompressionRatio")
+        ratio = _float(value[0] if isinstance(value, Sequence) and not isinstance(value, str) else value)
+        reasons.append(
+            "Lossy Image Compression is 01" + (f" (ratio about {ratio:.0f}:1)" if ratio else "")
+        )
+    meta = getattr(ds, "file_meta", None)
+    tsyntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if tsyntax:
+        uid = UID(str(tsyntax))
+        if _is_lossy_syntax(uid):
+            reasons.append(f"the transfer syntax {uid.name} permits lossy compression")
+    return tuple(reasons)
 
 
 # --------------------------------------------------------------------------- loading
@@ -730,15 +803,9 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
         notes.append(
             f"PixelPaddingValue {ds.PixelPaddingValue}: such stored values mark pixels outside the scan"
         )
-    lossy = str(ds.get("LossyImageCompression", "") or "").strip() == "01"
-    if lossy:
-        value = ds.get("LossyImageCompressionRatio")
-        ratio = _float(value[0] if isinstance(value, Sequence) and not isinstance(value, str) else value)
-        notes.append(
-            "lossy compression"
-            + (f" at about {ratio:.0f}:1" if ratio else "")
-            + ": the values differ from the scanner's"
-        )
+    reasons = lossy_reasons(ds)
+    if reasons:
+        notes.append("lossy compression (" + "; ".join(reasons) + "): the values may differ from the scanner's")
     if "DoseGridScaling" in ds:
         notes.append(
             f"RT dose grid: values × DoseGridScaling ({ds.DoseGridScaling}) give dose in "
@@ -760,7 +827,7 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
         rescale=rescale,
         window=file_window,
         sop_class=sop_class,
-        lossy=lossy,
+        lossy=bool(reasons),
         path=str(p),
     )
 

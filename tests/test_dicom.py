@@ -157,6 +157,60 @@ def test_lossless_syntaxes_decode_to_identical_values():
         np.testing.assert_array_equal(dicom.load(_path(name)).hu, reference, err_msg=name)
 
 
+def test_lossy_flag_from_the_file_or_the_transfer_syntax():
+    # The flag in the header: a lossy JPEG 2000 head CT, and an image stored uncompressed after
+    # an earlier lossy step (LossyImageCompression stays 01).
+    assert dicom.load(_path("693_J2KI.dcm")).lossy
+    assert any("01" in r for r in dicom.lossy_reasons(_path("SC_ybr_full_422_uncompressed.dcm")))
+    # No flag, but a lossy transfer syntax (JPEG-LS near-lossless): flagged from the syntax.
+    for name in ("SC_rgb_jls_lossy_line.dcm", "SC_rgb_jls_lossy_sample.dcm"):
+        ds = pydicom.dcmread(_path(name), stop_before_pixels=True)
+        assert "LossyImageCompression" not in ds
+        reasons = dicom.lossy_reasons(_path(name))
+        assert reasons == dicom.lossy_reasons(ds)
+        assert len(reasons) == 1 and "Near-Lossless" in reasons[0], name
+    assert dicom.load(_path("JPEGLSNearLossless_16.dcm")).lossy
+    assert dicom.load(_path("JPGExtended.dcm")).lossy  # JPEG extended (DCT): lossy by design
+    # Lossless syntaxes and native data without the flag are not flagged.
+    for name in ("CT_small.dcm", "J2K_pixelrep_mismatch.dcm", "MR_small_jp2klossless.dcm",
+                 "MR_small_jpeg_ls_lossless.dcm", "MR_small_RLE.dcm"):
+        assert not dicom.load(_path(name)).lossy and dicom.lossy_reasons(_path(name)) == (), name
+
+
+def test_lossy_syntaxes_are_exactly_the_lossy_ones():
+    lossy = {pydicom.uid.UID(u).keyword for u in pydicom.uid.AllTransferSyntaxes
+             if dicom.lossy_reasons(_dataset_in(u))}
+    video = {k for k in lossy if k.startswith(("MPEG", "HEVC"))}
+    assert lossy - video == {"JPEGBaseline8Bit", "JPEGExtended12Bit", "JPEGLSNearLossless",
+                             "JPEG2000", "JPEG2000MC", "HTJ2K"}
+    assert len(video) == 16  # every MPEG-2, MPEG-4 AVC and HEVC syntax pydicom 3 knows
+
+
+def _dataset_in(uid: str) -> pydicom.Dataset:
+    ds = pydicom.Dataset()
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = uid
+    return ds
+
+
+def test_pydicom_lossy_encoding_is_flagged_by_the_syntax(tmp_path):
+    # pydicom's compress() does not set LossyImageCompression; load must still flag the result.
+    path = _path("J2K_pixelrep_mismatch.dcm")
+    ds = pydicom.dcmread(path)
+    arr = ds.pixel_array
+    ds.compress(JPEG2000, arr, j2k_cr=[20])
+    assert "LossyImageCompression" not in ds
+    ds.save_as(tmp_path / "lossy.dcm")
+    image = dicom.load(tmp_path / "lossy.dcm")
+    assert image.lossy and not np.array_equal(image.hu, dicom.load(path).hu)
+    ds = pydicom.dcmread(path)
+    ds.compress(pydicom.uid.JPEG2000Lossless, arr)
+    ds.save_as(tmp_path / "lossless.dcm")
+    image = dicom.load(tmp_path / "lossless.dcm")
+    assert not image.lossy
+    np.testing.assert_array_equal(image.hu, dicom.load(path).hu)
+
+
 def test_units_of_other_modalities():
     cr = dicom.load(ROOT / "dicomdirtests" / "77654033" / "CR1" / "6154")
     assert cr.units == "OD" and cr.photometric == "MONOCHROME1" and cr.spacing is None

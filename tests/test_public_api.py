@@ -40,7 +40,7 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.callbacks": ["EpochMetrics", "TrainingProgress"],
     "medtools.stats": ["Difference", "MeanSD", "auc_counts", "paired_difference", "versus_published"],
     "medtools.dicom": [
-        "DecodeFailedError", "DecoderInfo", "DicomError", "DicomImage", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError", "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError", "UnsupportedPhotometricError", "WINDOWS", "Window", "canonical", "decoders", "load", "outcome", "pixel_to_patient", "plane", "pydicom_test_files", "resample", "survey", "to_model_input", "window",
+        "DecodeFailedError", "DecoderInfo", "DicomError", "DicomImage", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError", "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError", "UnsupportedPhotometricError", "WINDOWS", "Window", "canonical", "decoders", "load", "lossy_reasons", "outcome", "pixel_to_patient", "plane", "pydicom_test_files", "resample", "survey", "to_model_input", "window",
     ],
     "medtools.benchmark": [
         "DATASETS", "IMAGE_SIZE", "MODELS", "SPEC_VERSION", "DatasetConfig", "ModelConfig", "RunResult",
@@ -113,8 +113,9 @@ PUBLIC: dict[str, list[str]] = {
         "BASIC_PROFILE", "DeidReport", "deidentify", "deidentify_file", "find_values", "identifying_values", "remap_uid",
     ],
     "medtools.privacy": [
-        "average_weights", "dirichlet_split", "dp_epsilon", "dp_noise_multiplier", "dp_train", "federated_averaging",
-        "membership_auc", "model_bytes", "per_example_gradients", "per_example_loss", "privatise", "small_cnn",
+        "average_weights", "dirichlet_split", "dp_epsilon", "dp_membership_auc_bound", "dp_membership_tpr_bound",
+        "dp_noise_multiplier", "dp_train", "federated_averaging", "membership_auc", "model_bytes",
+        "per_example_gradients", "per_example_loss", "privatise", "small_cnn",
     ],
     "medtools.efficiency": [
         "Latency", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel", "free_ports",
