@@ -121,7 +121,9 @@ def show_source(fn: Callable[..., Any]) -> str:
         and isinstance(first.value, ast.Constant)
         and isinstance(first.value.value, str)
         and len(body) > 1  # a body that is only a docstring stays as it is
-        and first.lineno > node.lineno  # not a one-line ``def f(): "doc"; ...``
+        and node is not None
+        and first.end_lineno is not None
+        and first.lineno > getattr(node, "lineno", 0)  # not a one-line ``def f(): "doc"; ...``
     ):
         end = first.end_lineno
         while end < len(lines) and not lines[end].strip():

@@ -52,10 +52,10 @@ def roc_pr_curves(
     y = as_labels(y_true, "y_true")
     scores = _as_dict(y_score, "y_score")
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.8))
-    else:
-        fig = axes[0].figure
+        _, axes = plt.subplots(1, 2, figsize=(8.4, 3.8))
     ax_roc, ax_pr = axes
+    fig = ax_roc.get_figure(root=True)
+    assert isinstance(fig, plt.Figure)  # an Axes always belongs to a Figure
     for i, (name, s) in enumerate(scores.items()):
         colour = PALETTE[i % len(PALETTE)]
         fpr, tpr, _ = metrics.roc_curve(y, s)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -158,6 +158,7 @@ def _scored(model: keras.Model, target: str):
             f"with {getattr(head, 'name', None)!r} (activation {getattr(act, '__name__', act)!r}). "
             "Use target='output'."
         )
+    assert head is not None  # an activation was found above, so there is a last layer
     head.activation = keras.activations.linear
     try:
         yield
@@ -207,7 +208,7 @@ def grad_cam(
 
     x = _check_images(model, x)
     layer = find_layer(model, layer_name)
-    record: dict[str, object] = {}
+    record: dict[str, Any] = {}
     original = layer.call
 
     with tf.GradientTape() as tape:

@@ -99,8 +99,8 @@ def class_balance(
         _, ax = plt.subplots(figsize=(4.2, 3))
     k = len(label_names)
     width = 0.8 / max(len(counts), 1)
-    for j, (split, c) in enumerate(counts.items()):
-        c = np.asarray(c, dtype=float)
+    for j, (split, raw) in enumerate(counts.items()):
+        c = np.asarray(raw, dtype=float)
         if len(c) != k:
             raise ValueError(f"split {split!r} has {len(c)} counts for {k} classes.")
         vals = c / c.sum() if normalise else c

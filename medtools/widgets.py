@@ -326,8 +326,9 @@ def threshold_panels(
     _roc_panel(ax_roc, y, p, name, {lab: (1.0 - m["specificity"], m["sensitivity"]) for lab, m in zip(labels, ms,
                                                                                                      strict=True)})
     for line in ax_roc.get_lines():  # one readable colour per threshold, shared with its matrix's title
-        if line.get_label() in labels:
-            line.set_color(_POINT_COLOURS[labels.index(line.get_label())])
+        label = str(line.get_label())
+        if label in labels:
+            line.set_color(_POINT_COLOURS[labels.index(label)])
     ax_roc.legend(fontsize=7, loc="lower right")  # again, with the new colours
     ax_roc.set_aspect("equal")
     for k, (lab, m) in enumerate(zip(labels, ms, strict=True)):

@@ -134,15 +134,16 @@ def evaluate_binary(
     }
     if (y_val is None) != (p_val is None):
         raise ValueError("give both y_val and p_val (or neither).")
-    if y_val is not None:
+    if y_val is not None and p_val is not None:
         yv, pv = as_labels(y_val, "y_val"), as_scores(p_val, "p_val", prob=True)
         same_shape(yv, pv, "y_val", "p_val")
+        op: dict[str, Any]
         if positive == 1:
             t = choose_threshold(yv, pv, rule)
-            op = threshold_metrics(y, p, t)
+            op = dict(threshold_metrics(y, p, t))
         else:
             t = choose_threshold(1 - yv, 1.0 - pv, rule)
-            op = threshold_metrics(1 - y, 1.0 - p, t)
+            op = dict(threshold_metrics(1 - y, 1.0 - p, t))
         op["rule"] = rule
         op["positive"] = int(positive)
         out["operating_point"] = op

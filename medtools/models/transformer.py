@@ -57,7 +57,7 @@ class PatchEncoder(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         b, n, d = input_shape
-        return (b, n + int(self.cls_token), d)
+        return (b, None if n is None else n + int(self.cls_token), d)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "cls_token": self.cls_token}

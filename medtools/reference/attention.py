@@ -197,7 +197,7 @@ def multi_head_attention(
     _check_weight("Wv", Wv, (value.shape[-1], n_heads, value_dim))
     _check_weight("Wo", Wo, (n_heads, value_dim, None))
     d_out = Wo.shape[2]
-    biases = []
+    biases: list[np.ndarray | None] = []
     for name, b, shape in (
         ("bq", bq, (n_heads, key_dim)),
         ("bk", bk, (n_heads, key_dim)),

@@ -61,7 +61,7 @@ def binary_crossentropy(
     if eps > 0:
         p = np.clip(p, eps, 1 - eps)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        loss = -(y * np.log(p) + (1.0 - np.asarray(y)) * np.log(1.0 - np.asarray(p)))
     return float(np.mean(loss)) if reduce else loss
 
 
