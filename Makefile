@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book test lint unit notebooks notebooks-paths build browser clean
+.PHONY: setup book test quick lint unit notebooks notebooks-paths build browser dist clean
 
 # Preflight, then the install: Python 3.11-3.13 (TensorFlow 2.21 has wheels for no other) with
 # a working venv module (Debian/Ubuntu ship it separately), each failure with the exact fix.
@@ -41,7 +41,18 @@ lint: setup
 	ruff check medtools tests chapters
 
 unit: setup
-	python -m pytest tests --ignore=tests/browser
+	python -m pytest tests --ignore=tests/browser --durations=15
+
+# Lint and the fast unit tests (no training, no benchmark): a minute or two, before every commit.
+quick: setup
+	$(MAKE) --no-print-directory lint
+	python -m pytest tests --ignore=tests/browser -m "not slow" -q
+
+# The package's sdist and wheel in dist/, checked as PyPI would (README "Releasing the package").
+dist: setup
+	rm -rf dist
+	python -m build --outdir dist .
+	python -m twine check --strict dist/*
 
 # Numeric paths (see README, "Numeric paths"): nbval executes every notebook with TensorFlow's
 # defaults and trains the models; the book build (next stage) reuses them through the shared
@@ -76,4 +87,4 @@ test: setup
 	echo "== all checks passed in $$(( $$(date +%s) - start )) s"
 
 clean:
-	rm -rf _build
+	rm -rf _build dist

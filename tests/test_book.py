@@ -153,3 +153,16 @@ def test_the_colab_extras_leave_tensorflow_alone():
     for name in ("colab", "dicom", "privacy", "efficiency"):
         assert not any(req.lower().startswith(("tensorflow", "keras")) for req in extras[name]), name
     assert not any(req.lower().startswith(("tensorflow", "keras")) for req in project["dependencies"])
+
+
+def test_committed_notebooks_have_no_outputs():
+    # The build executes every chapter; a notebook committed with outputs shows stale numbers in
+    # JupyterLab and Colab and bloats the history (the pre-commit hook strips them; this catches a
+    # commit made without it).
+    dirty = []
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
+                dirty.append(path.name)
+                break
+    assert not dirty, f"notebooks committed with outputs or execution counts: {dirty} (run nbstripout on them)"
