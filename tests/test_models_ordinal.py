@@ -55,14 +55,30 @@ def test_coral_initial_biases_and_errors() -> None:
     assert np.all(np.diff(p, axis=1) <= 1e-7)  # ordered biases: rank-consistent probabilities
     with pytest.raises(ValueError, match="head must be one of"):
         models.ordinal_cnn(head="ordinal")
-    with pytest.raises(ValueError, match="coral head only"):
-        models.ordinal_cnn(head="softmax", initial_biases=[0, 0, 0, 0])
+    with pytest.raises(ValueError, match="softmax head has 5 biases"):
+        models.ordinal_cnn(head="softmax", initial_biases=[0, 0, 0, 0])  # K-1 values: a CORAL list
+    with pytest.raises(ValueError, match="coral head has 4 biases"):
+        models.ordinal_cnn(head="coral", initial_biases=[0, 0, 0, 0, 0])
     with pytest.raises(ValueError, match="initial must have 4 values"):
-        models.ordinal_cnn(head="coral", initial_biases=[0, 0])
+        models.OrdinalBias(4, [0.0, 0.0])
     with pytest.raises(ValueError, match="num_classes"):
         models.ordinal_cnn(num_classes=1)
     with pytest.raises(ValueError, match="dropout"):
         models.ordinal_cnn(dropout=1.0)
+
+
+def test_softmax_initial_biases_start_at_the_prior() -> None:
+    prior = np.array([0.45, 0.12, 0.19, 0.18, 0.06])
+    m = models.ordinal_cnn((28, 28, 3), 5, head="softmax", widths=(8, 16), initial_biases=list(np.log(prior)))
+    assert np.allclose(m.get_layer("prob").get_weights()[1], np.log(prior), atol=1e-6)
+    # with the kernel zeroed the output is softmax(log prior) = the prior, whatever the image
+    kernel, bias = m.get_layer("prob").get_weights()
+    m.get_layer("prob").set_weights([np.zeros_like(kernel), bias])
+    x = np.random.default_rng(2).random((3, 28, 28, 3), dtype=np.float32)
+    assert np.allclose(np.asarray(m(x, training=False)), prior[None], atol=1e-5)
+    # the default stays zeros (the cache key of earlier runs does not change)
+    m0 = models.ordinal_cnn((28, 28, 3), 5, head="softmax", widths=(8, 16))
+    assert np.all(m0.get_layer("prob").get_weights()[1] == 0)
 
 
 def test_coral_layer_round_trips_through_config() -> None:

@@ -1,7 +1,7 @@
 """A small CNN for graded (ordinal) labels, with a softmax or a CORAL head.
 
-Introduced in the chapter *Treatment planning: from learned features to a grade*
-(``chapters/treatment_planning``), on RetinaMNIST (diabetic-retinopathy grade 0–4).
+Introduced in the chapter *Grading for treatment decisions* (``chapters/treatment_planning``),
+on RetinaMNIST (diabetic-retinopathy grade 0–4).
 Re-exported by :mod:`medtools.models`.
 
 The encoder is the compact CNN's (:func:`medtools.models.compact_cnn`): stages of
@@ -16,6 +16,9 @@ Conv-BN-ReLU with max pooling between them and global average pooling. Two heads
   Because the tasks differ only in their biases, the probabilities are non-increasing in
   ``k`` whenever the biases are (the paper's rank-consistency theorem);
   :func:`cumulative_to_class_probs` turns them into class probabilities.
+
+Either head may start at the training split's class prior (``initial_biases``), so that the
+two differ only in the head, not in where training starts.
 """
 
 from __future__ import annotations
@@ -147,8 +150,10 @@ def ordinal_cnn(
         widths, dropout, bn_momentum: as in :func:`medtools.models.compact_cnn`.
         convs_per_stage: Conv-BN-ReLU units per stage; default one per stage.
         learning_rate: Adam learning rate, a float or a Keras schedule.
-        initial_biases: CORAL only: the ``K-1`` starting biases (e.g. the logits of the
-            training split's ``P(y > k)``); default zeros.
+        initial_biases: the starting biases, default zeros. coral: ``K-1`` values (e.g. the
+            logits of the training split's ``P(y > k)``); softmax: ``K`` values (e.g. the logs
+            of the training split's class frequencies). Either way the untrained model then
+            starts near the training prior, so the two heads start alike.
         name: model name (default ``f"ordinal_cnn_{head}"``).
 
     Returns:
@@ -158,8 +163,8 @@ def ordinal_cnn(
         tasks: the CORAL loss divided by ``K-1``).
 
     Raises:
-        ValueError: an unknown ``head``, ``num_classes < 2``, ``initial_biases`` with a
-            softmax head, ``dropout`` outside [0, 1), or any error of :func:`medtools.models.compact_cnn`'s arguments.
+        ValueError: an unknown ``head``, ``num_classes < 2``, ``initial_biases`` of the wrong
+            length for the head, ``dropout`` outside [0, 1), or any error of :func:`medtools.models.compact_cnn`'s arguments.
     """
     from keras import layers
 
@@ -169,8 +174,12 @@ def ordinal_cnn(
         raise ValueError(f"head must be one of {ORDINAL_HEADS}, got {head!r}.")
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
-    if initial_biases is not None and head != "coral":
-        raise ValueError("initial_biases applies to the coral head only.")
+    n_biases = num_classes if head == "softmax" else num_classes - 1
+    if initial_biases is not None and len(initial_biases) != n_biases:
+        raise ValueError(
+            f"the {head} head has {n_biases} biases (K{'' if head == 'softmax' else '-1'}), "
+            f"got {len(initial_biases)} initial_biases."
+        )
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
     # The encoder: build the compact CNN (which checks the arguments) and cut it at GAP.
@@ -187,7 +196,12 @@ def ordinal_cnn(
     emb = layers.GlobalAveragePooling2D(name="embedding")(x)
     z = layers.Dropout(dropout, name="dropout")(emb) if dropout else emb
     if head == "softmax":
-        outputs = layers.Dense(num_classes, activation="softmax", name="prob")(z)
+        bias_init = (
+            "zeros"
+            if initial_biases is None
+            else keras.initializers.Constant(np.asarray(initial_biases, np.float32))
+        )
+        outputs = layers.Dense(num_classes, activation="softmax", bias_initializer=bias_init, name="prob")(z)
         loss = "sparse_categorical_crossentropy"
     else:
         logit = layers.Dense(1, use_bias=False, name="shared_logit")(z)
