@@ -447,6 +447,15 @@ def to_float(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _op_determinism_enabled() -> bool:
+    """Whether ``tf.config.experimental.enable_op_determinism()`` is in force (False if unknown)."""
+    try:
+        from tensorflow.python.framework.config import is_op_determinism_enabled
+    except ImportError:  # a TensorFlow without the private helper: keep the parallel map
+        return False
+    return bool(is_op_determinism_enabled())
+
+
 def make_dataset(
     x: np.ndarray,
     y: np.ndarray,
@@ -491,5 +500,11 @@ def make_dataset(
         augment = augmentation(augment, seed=seed)
     if training and augment is not None:
         aug = augment
-        ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+        # Under op determinism (medtools.train.set_seed) tf.data runs a map with random ops
+        # serially anyway: it rewrites the parallel map into a serial one, and TF 2.21's rewrite
+        # copies an attribute the serial op lacks and logs an error-looking line
+        # ("NodeDef mentions attribute use_unbounded_threadpool ...") for every pipeline. Asking
+        # for the serial map directly is the same computation (the same numbers) without the line.
+        serial = _op_determinism_enabled()
+        ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=None if serial else tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
