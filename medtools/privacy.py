@@ -10,7 +10,10 @@ Introduced in the chapter *Security and privacy* (``chapters/privacy``):
   loop with Poisson sampling (:func:`dp_train`), and the privacy budget from Google's
   ``dp-accounting`` (:func:`dp_epsilon`, :func:`dp_noise_multiplier`);
 * the loss-threshold membership-inference attack (Yeom et al. 2018): per-example losses
-  (:func:`per_example_loss`) and the attack's ROC-AUC (:func:`membership_auc`).
+  (:func:`per_example_loss`) and the attack's ROC-AUC (:func:`membership_auc`);
+* what (ε, δ)-DP allows any membership test: the largest true-positive rate at a given
+  false-positive rate (:func:`dp_membership_tpr_bound`; Kairouz, Oh & Viswanath 2015) and the
+  largest attack AUC, its integral (:func:`dp_membership_auc_bound`).
 
 The DICOM de-identifier of the same chapter is in :mod:`medtools.deid`. TensorFlow and
 ``dp-accounting`` are imported inside the functions that need them.
@@ -32,6 +35,8 @@ __all__ = [
     "average_weights",
     "dirichlet_split",
     "dp_epsilon",
+    "dp_membership_auc_bound",
+    "dp_membership_tpr_bound",
     "dp_noise_multiplier",
     "dp_train",
     "federated_averaging",
@@ -216,25 +221,31 @@ def federated_averaging(
         on_round: optional ``f(round, model)`` called after each round (e.g. to validate).
 
     Returns:
-        History: ``round`` and ``bytes`` (cumulative bytes sent and received by the server:
-        the weights down to and up from every client each round).
+        History: ``round`` and ``bytes``, the cumulative bytes sent and received by the
+        server, *measured* as the ``nbytes`` of the arrays actually exchanged: the global
+        weights sent down to every client and each client's weights sent back, every round
+        (every weight array of ``get_weights()``, trainable or not).
     """
     if rounds < 1 or local_epochs < 1:
         raise ValueError(f"rounds and local_epochs must be ≥ 1, got {rounds} and {local_epochs}.")
     if len(clients) < 1:
         raise ValueError("need at least one client.")
-    per_round = 2 * len(clients) * model_bytes(model)
     history: dict[str, list[float]] = {"round": [], "bytes": []}
+    sent = 0
     for r in range(1, rounds + 1):
-        start = model.get_weights()
+        start = model.get_weights()  # what the server sends down
         updates = []
         for x, y in clients:
-            model.set_weights(start)
+            down = [np.array(w, copy=True) for w in start]  # the client's own copy of the message
+            sent += sum(w.nbytes for w in down)
+            model.set_weights(down)
             model.fit(x, y, epochs=local_epochs, batch_size=batch_size, verbose=0, shuffle=True)
-            updates.append(model.get_weights())
+            up = model.get_weights()  # what the client sends back
+            sent += sum(w.nbytes for w in up)
+            updates.append(up)
         model.set_weights(average_weights(updates, [len(y) for _, y in clients]))
         history["round"].append(float(r))
-        history["bytes"].append(float(r * per_round))
+        history["bytes"].append(float(sent))
         if on_round is not None:
             on_round(r, model)
     return history
@@ -528,3 +539,70 @@ def membership_auc(member_losses: np.ndarray, nonmember_losses: np.ndarray) -> f
 
     ranks = rankdata(np.concatenate([-a, -b]))  # member score: minus the loss
     return float((ranks[: a.size].sum() - a.size * (a.size + 1) / 2) / (a.size * b.size))
+
+
+# --------------------------------------------------------------------------- what (ε, δ)-DP allows an attacker
+
+
+def _check_eps_delta(epsilon: Any, delta: float) -> np.ndarray:
+    e = np.asarray(epsilon, np.float64)
+    if not np.all(e >= 0) or np.any(np.isnan(e)):
+        raise ValueError(f"ε must be ≥ 0 (np.inf allowed: no guarantee), got {epsilon!r}.")
+    if not (isinstance(delta, (int, float, np.floating)) and 0 <= delta <= 1):
+        raise ValueError(f"δ must be in [0, 1], got {delta!r}.")
+    return e
+
+
+def dp_membership_tpr_bound(fpr: Any, epsilon: float, delta: float) -> np.ndarray:
+    """The largest true-positive rate any membership test can have against an (ε, δ)-DP model.
+
+    A membership test decides between "trained with this example" and "trained without it"
+    from the model it sees. If training is (ε, δ)-DP, every test (every threshold of every
+    attack) at false-positive rate ``α`` has a true-positive rate of at most
+
+    ``min(1, e^ε α + δ, 1 − e^(−ε) (1 − δ − α))``
+
+    (the privacy region of Kairouz, Oh & Viswanath 2015, Theorem 2.4: ``P_FA + e^ε P_MD ≥ 1 − δ``
+    and ``e^ε P_FA + P_MD ≥ 1 − δ`` with ``P_FA = α`` and ``P_MD = 1 − TPR``; the same curve is the
+    (ε, δ) trade-off function of Dong, Roth & Su 2022).
+
+    Args:
+        fpr: false-positive rates ``α`` in [0, 1], any shape.
+        epsilon: ε ≥ 0 (``np.inf``: no guarantee, the bound is 1).
+        delta: δ in [0, 1].
+
+    Returns:
+        float64 array of the shape of ``fpr``.
+    """
+    e = float(_check_eps_delta(epsilon, delta))
+    a = np.asarray(fpr, np.float64)
+    if np.any((a < 0) | (a > 1)) or np.any(np.isnan(a)):
+        raise ValueError("fpr must lie in [0, 1].")
+    if math.isinf(e):
+        return np.ones_like(a)
+    return np.minimum.reduce([np.ones_like(a), math.exp(e) * a + delta, 1 - math.exp(-e) * (1 - delta - a)])
+
+
+def dp_membership_auc_bound(epsilon: Any, delta: float) -> np.ndarray | float:
+    """The largest ROC-AUC any membership test can reach against an (ε, δ)-DP model.
+
+    The integral over ``α`` in [0, 1] of :func:`dp_membership_tpr_bound`. That curve is
+    ``δ + e^ε α`` up to ``α₁ = (1 − δ)/(e^ε + 1)``, then ``1 − e^(−ε)(1 − δ − α)`` up to
+    ``1 − δ``, then 1; adding the three areas gives
+
+    ``AUC_max(ε, δ) = 1 − (1 − δ)² / (1 + e^ε)``,
+
+    which is ``e^ε / (1 + e^ε)`` for δ = 0 (0.731 at ε = 1) and 1 as ε → ∞. An attack AUC
+    below this number is allowed by the guarantee; the guarantee does not predict it.
+
+    Args:
+        epsilon: ε ≥ 0, a number or an array (``np.inf``: no guarantee).
+        delta: δ in [0, 1].
+
+    Returns:
+        float for a scalar ε, otherwise a float64 array of ε's shape.
+    """
+    e = _check_eps_delta(epsilon, delta)
+    with np.errstate(over="ignore"):
+        out = 1.0 - (1.0 - delta) ** 2 * np.exp(-np.logaddexp(0.0, e))  # 1 / (1 + e^ε), stable for large ε
+    return float(out) if np.ndim(out) == 0 else out

@@ -203,6 +203,86 @@ def test_federated_averaging_bytes_and_rounds(tiny_pneumonia) -> None:
         m, [(x[p], y[p]) for p in parts], rounds=2, batch_size=16, on_round=lambda r, _: seen.append(r)
     )
     assert seen == [1, 2] and h["round"] == [1.0, 2.0]
+    # Measured bytes agree with the formula: 2 clients, weights down and up, per round.
     assert h["bytes"] == [2 * 2 * privacy.model_bytes(m) * r for r in (1, 2)]
     with pytest.raises(ValueError, match="rounds"):
         privacy.federated_averaging(m, [(x, y)], rounds=0)
+
+
+@pytest.mark.data
+def test_federated_averaging_measures_bytes_not_a_formula(tiny_pneumonia, monkeypatch) -> None:
+    """The byte count comes from the arrays exchanged, so a wrong formula cannot hide in it."""
+    import keras
+    from keras import layers
+
+    from medtools import data
+
+    x, y = tiny_pneumonia
+    x = data.to_float(x)
+    clients = [(x[:32], y[:32]), (x[32:], y[32:])]
+    # A formula bug (here: the byte count of the model is zero) leaves the measured history unchanged.
+    keras.utils.set_random_seed(0)
+    m = privacy.small_cnn(widths=(4,), optimizer="sgd", learning_rate=0.01)
+    honest = privacy.federated_averaging(m, clients, rounds=1, batch_size=16)["bytes"]
+    monkeypatch.setattr(privacy, "model_bytes", lambda model: 0)
+    keras.utils.set_random_seed(0)
+    m = privacy.small_cnn(widths=(4,), optimizer="sgd", learning_rate=0.01)
+    assert privacy.federated_averaging(m, clients, rounds=1, batch_size=16)["bytes"] == honest
+    monkeypatch.undo()
+    # A model with non-trainable weights (batch-norm statistics) also sends them: the measured count
+    # is the size of all get_weights() arrays, more than the trainable-only formula of model_bytes.
+    inputs = keras.Input((28, 28, 1))
+    h = layers.Conv2D(4, 3, activation="relu")(inputs)
+    h = layers.BatchNormalization()(h)
+    outputs = layers.Dense(1, activation="sigmoid")(layers.GlobalAveragePooling2D()(h))
+    bn = keras.Model(inputs, outputs)
+    bn.compile(optimizer=keras.optimizers.SGD(0.01), loss="binary_crossentropy")
+    sent = privacy.federated_averaging(bn, clients, rounds=1, batch_size=16)["bytes"][0]
+    all_weights = sum(w.nbytes for w in bn.get_weights())
+    assert sent == 2 * 2 * all_weights and sent > 2 * 2 * privacy.model_bytes(bn)
+
+
+def test_membership_tpr_bound_is_the_privacy_region() -> None:
+    eps, delta = 1.0, 1e-3
+    a = np.linspace(0, 1, 1001)
+    tpr = privacy.dp_membership_tpr_bound(a, eps, delta)
+    # Both inequalities of the region hold with equality somewhere and are never violated.
+    miss = 1 - tpr
+    assert np.all(a + np.exp(eps) * miss >= 1 - delta - 1e-12)
+    assert np.all(np.exp(eps) * a + miss >= 1 - delta - 1e-12)
+    assert tpr[0] == pytest.approx(delta) and tpr[-1] == 1.0
+    # The kink where the two lines cross: alpha_1 = (1 - delta) / (e^eps + 1).
+    a1 = (1 - delta) / (np.exp(eps) + 1)
+    assert privacy.dp_membership_tpr_bound(a1, eps, delta) == pytest.approx(np.exp(eps) * a1 + delta)
+    # eps = 0, delta = 0: no test beats chance; eps = inf: no bound.
+    np.testing.assert_allclose(privacy.dp_membership_tpr_bound(a, 0.0, 0.0), a, atol=1e-12)
+    assert np.all(privacy.dp_membership_tpr_bound(a, np.inf, 0.0) == 1.0)
+    with pytest.raises(ValueError, match="fpr"):
+        privacy.dp_membership_tpr_bound([1.5], 1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "eps,delta,expected",
+    [(8.0, 1e-3, 0.9997), (4.0, 1e-5, 0.982), (1.0, 1e-5, 0.731), (0.0, 0.0, 0.5)],
+)
+def test_membership_auc_bound(eps: float, delta: float, expected: float) -> None:
+    # The closed form against a numeric integration of the TPR bound (trapezoids on a fine grid) ...
+    a = np.linspace(0, 1, 200_001)
+    tpr = privacy.dp_membership_tpr_bound(a, eps, delta)
+    numeric = float(np.sum((tpr[1:] + tpr[:-1]) / 2 * np.diff(a)))
+    closed = privacy.dp_membership_auc_bound(eps, delta)
+    assert closed == pytest.approx(numeric, abs=1e-8)
+    # ... and against the review's table (parts-iv-vi-rigor.md, S1), to its printed digits.
+    assert round(closed, len(str(expected).split(".")[1])) == expected
+
+
+def test_membership_auc_bound_shape_and_limits() -> None:
+    eps = np.array([0.0, 1.0, 10.0, 1000.0, np.inf])
+    out = privacy.dp_membership_auc_bound(eps, 1e-5)
+    assert out.shape == (5,) and np.all(np.diff(out) >= 0)  # larger ε, weaker guarantee
+    assert out[-1] == 1.0 and out[-2] == pytest.approx(1.0)  # no overflow at large ε
+    assert privacy.dp_membership_auc_bound(1.0, 0.0) == pytest.approx(np.e / (1 + np.e))
+    with pytest.raises(ValueError, match="ε"):
+        privacy.dp_membership_auc_bound(-1.0, 1e-5)
+    with pytest.raises(ValueError, match="δ"):
+        privacy.dp_membership_auc_bound(1.0, 2.0)
