@@ -107,14 +107,10 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.phantoms": ["vessel_tree"],
     "medtools.scarcity": [
         "contrastive_augmentation", "encoder_features", "fit_linear_probe", "flip_labels", "mixup_batch", "nt_xent_loss",
-        "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps", "training_batches",
+        "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps",
     ],
     "medtools.deid": [
-        "BASIC_PROFILE", "BURNED_IN_RISK", "EDITION", "KEEP_TEXT", "TABLE_E1_1", "DeidReport", "Refused",
-        "attribute_actions", "conformance", "deidentify", "deidentify_file", "deidentify_fileset", "remap_uid",
-    ],
-    "medtools.leaks": [
-        "BENIGN", "CATEGORIES", "MIN_SUBSTRING", "Identifier", "Leak", "LeakReport", "check", "collect", "search",
+        "BASIC_PROFILE", "DeidReport", "deidentify", "deidentify_file", "find_values", "identifying_values", "remap_uid",
     ],
     "medtools.privacy": [
         "average_weights", "dirichlet_split", "dp_epsilon", "dp_membership_auc_bound", "dp_membership_tpr_bound",
@@ -122,10 +118,10 @@ PUBLIC: dict[str, list[str]] = {
         "per_example_gradients", "per_example_loss", "privatise", "small_cnn",
     ],
     "medtools.efficiency": [
-        "Latency", "SCALING_WIDTHS", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel",
-        "free_ports", "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner",
-        "litert_tensors", "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker",
-        "scaling_model", "scaling_run", "scaling_study", "tf_config", "to_litert",
+        "Latency", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel", "free_ports",
+        "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner", "litert_tensors",
+        "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker", "tf_config",
+        "to_litert",
     ],
     "medtools.explain": [
         "cascading_randomization", "conv_layers", "energy_inside", "find_layer", "grad_cam", "integrated_gradients",
