@@ -7,6 +7,11 @@ BIN    := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
+# Every stage runs through tools/progress.py: one console line per chapter (with an estimate of
+# what remains, from tools/timings.json) and a summary; the stage's full output goes to
+# _build/logs/<stage>.log, and its last lines are printed when the stage fails.
+PROGRESS = python tools/progress.py
+
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
@@ -35,13 +40,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 setup: $(VENV)/.installed
 
 book: setup
-	jupyter-book build .
+	$(PROGRESS) book -- jupyter-book build .
 
 lint: setup
-	ruff check medtools tests chapters
+	$(PROGRESS) lint -- ruff check medtools tests chapters tools
 
 unit: setup
-	python -m pytest tests --ignore=tests/browser --durations=15
+	$(PROGRESS) unit -- python -m pytest tests --ignore=tests/browser --durations=15
 
 # Lint and the fast unit tests (no training, no benchmark): a minute or two, before every commit.
 quick: setup
@@ -60,14 +65,14 @@ dist: setup
 # the same notebooks with TensorFlow's reference CPU kernels (oneDNN off) and on one thread,
 # each path training its own models (the cache keys on the numeric path).
 notebooks: setup
-	python -m pytest $(NBVAL_FLAGS) chapters
+	$(PROGRESS) notebooks -- python -m pytest -v $(NBVAL_FLAGS) chapters
 
 notebooks-paths: setup
-	TF_ENABLE_ONEDNN_OPTS=0 python -m pytest $(NBVAL_FLAGS) chapters
-	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 python -m pytest $(NBVAL_FLAGS) chapters
+	TF_ENABLE_ONEDNN_OPTS=0 $(PROGRESS) notebooks-onednn-off -- python -m pytest -v $(NBVAL_FLAGS) chapters
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 $(PROGRESS) notebooks-one-thread -- python -m pytest -v $(NBVAL_FLAGS) chapters
 
 build: setup
-	jupyter-book build . -W -n --keep-going
+	$(PROGRESS) build -- jupyter-book build . -W -n --keep-going
 
 # Every page of _build/html in headless system Chromium, with no network but 127.0.0.1
 # (tests/browser; needs the Debian packages chromium, chromium-driver and fonts-noto-cjk,
@@ -75,7 +80,7 @@ build: setup
 # (tests/browser/test_jupyterlab.py: MyST prose rendered by jupyterlab-myst). Screenshots:
 # _build/screenshots/.
 browser: setup
-	python -m pytest tests/browser
+	$(PROGRESS) browser -- python -m pytest tests/browser
 
 test: setup
 	@start=$$(date +%s); \

@@ -1,0 +1,159 @@
+"""Run one stage of `make book` / `make test` with a readable console and the full log in a file.
+
+    python tools/progress.py STAGE -- COMMAND [ARG ...]
+
+The command's whole output (stdout and stderr: TensorFlow's C++ log lines, kernel warnings,
+pytest's per-cell lines) goes to ``_build/logs/STAGE.log``. The console gets one line per
+chapter (notebooks and build stages) with its seconds and an estimate of what remains, and one
+summary line for the stage: pytest's closing line where there is one, the log's path, and on
+failure the log's last lines, so a real error is never hidden.
+
+Estimates come from ``tools/timings.json`` (seconds per chapter and stage, measured on a 2-core
+machine by a full ``make test``; ``--record`` rewrites it from this run's times).
+
+Stages it knows how to follow:
+* ``notebooks`` — nbval (``pytest -v``): a chapter ends when the next chapter's first cell starts.
+* ``build`` / ``book`` — Jupyter Book: a chapter starts at Sphinx's ``reading sources... chapters/x``
+  and MyST-NB logs ``Executed notebook in N seconds`` or ``Using cached notebook``.
+* anything else — one summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMINGS = ROOT / "tools" / "timings.json"
+
+# pytest -v writes a test's id when the test starts and its outcome when it ends, on one line.
+NBVAL_CELL = re.compile(r"^chapters/([\w-]+)(?:\.ipynb|::ipynb)::Cell \d+ ")
+READING = re.compile(r"reading sources\.\.\. \[\s*\d+%\] (chapters/[\w-]+|[\w-]+)\s*$")
+PYTEST_CLOSING = re.compile(r"^=+ .*(passed|failed|error|no tests ran).* in [\d.]+s.* =+$")
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+class Follower:
+    """Turns a stage's log lines into one console line per finished chapter."""
+
+    def __init__(self, stage: str, expected: dict[str, float]) -> None:
+        self.stage = stage
+        self.expected = expected
+        self.current: str | None = None
+        self.started = time.perf_counter()
+        self.done: dict[str, float] = {}
+        self.closing: str | None = None
+
+    def _remaining(self) -> str:
+        left = [s for name, s in self.expected.items() if name not in self.done and name != self.current]
+        if not self.expected or not left:
+            return ""
+        return f", about {_minutes(sum(left))} left"
+
+    def _finish_current(self) -> None:
+        if self.current is None:
+            return
+        seconds = time.perf_counter() - self.started
+        self.done[self.current] = seconds
+        n, total = len(self.done), max(len(self.expected), len(self.done))
+        print(f"  {self.stage:<9} {self.current:<22} {seconds:6.0f} s   ({n}/{total}{self._remaining()})", flush=True)
+        self.current = None
+
+    def _start(self, name: str) -> None:
+        if name == self.current:
+            return
+        self._finish_current()
+        self.current = name
+        self.started = time.perf_counter()
+
+    def partial(self, text: str) -> None:
+        """The start of a line not yet ended: nbval has just started a cell."""
+        if self.stage.startswith("notebooks"):
+            m = NBVAL_CELL.match(text)
+            if m:
+                self._start(m.group(1))
+
+    def feed(self, line: str) -> None:
+        line = line.rstrip("\n")
+        if PYTEST_CLOSING.match(line.strip()):
+            self.closing = line.strip()
+            self._finish_current()
+        if line.startswith(("pickling environment", "checking consistency")):
+            self._finish_current()  # Sphinx has read (and executed) every document
+        if self.stage.startswith("notebooks"):
+            m = NBVAL_CELL.match(line)
+            if m:
+                self._start(m.group(1))
+        elif self.stage in ("build", "book"):
+            m = READING.search(line)
+            if m:
+                self._start(m.group(1).split("/")[-1])
+
+    def close(self) -> None:
+        self._finish_current()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("stage")
+    parser.add_argument("--record", action="store_true", help="write this run's chapter times to tools/timings.json")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command after --")
+    log_dir = ROOT / "_build" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{args.stage}.log"
+    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    follower = Follower(args.stage, {k: float(v) for k, v in timings.get(args.stage, {}).get("chapters", {}).items()})
+    expected_total = timings.get(args.stage, {}).get("total")
+    hint = f" (about {_minutes(expected_total)} on 2 cores)" if expected_total else ""
+    print(f"== {args.stage}: {' '.join(command)}{hint}; full log: {log_path.relative_to(ROOT)}", flush=True)
+    start = time.perf_counter()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, bufsize=0)
+        assert proc.stdout is not None
+        pending = ""
+        while chunk := os.read(proc.stdout.fileno(), 65536):
+            pending += chunk.decode("utf-8", errors="replace")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                log.write(line + "\n")
+                follower.feed(line)
+            log.flush()
+            follower.partial(pending)
+        if pending:
+            log.write(pending)
+            follower.feed(pending)
+        rc = proc.wait()
+    follower.close()
+    total = time.perf_counter() - start
+    status = "passed" if rc == 0 else f"FAILED (exit {rc})"
+    if follower.closing:
+        print(follower.closing, flush=True)  # pytest's own closing line, e.g. "=== 986 passed in 100.2s ==="
+    print(f"== {args.stage} {status} in {total:.0f} s; full log: {log_path.relative_to(ROOT)}", flush=True)
+    if rc != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
+        print(f"-- last {len(tail)} lines of {log_path.relative_to(ROOT)}:", flush=True)
+        print("\n".join(tail), flush=True)
+    if args.record and rc == 0:
+        timings[args.stage] = {"total": round(total), "chapters": {k: round(v) for k, v in follower.done.items()}}
+        TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
