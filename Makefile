@@ -15,7 +15,7 @@ PROGRESS = python tools/progress.py
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book test quick lint unit notebooks notebooks-paths build browser dist clean
+.PHONY: setup book test quick lint unit notebooks notebooks-paths build browser dist colab-check colab-cells clean
 
 # Preflight, then the install: Python 3.11-3.13 (TensorFlow 2.21 has wheels for no other) with
 # a working venv module (Debian/Ubuntu ship it separately), each failure with the exact fix.
@@ -52,6 +52,15 @@ unit: setup
 quick: setup
 	$(MAKE) --no-print-directory lint
 	python -m pytest tests --ignore=tests/browser -m "not slow" -q
+
+# The chapters' Colab cells run against Colab's published versions (colab-constraints.txt) in a
+# stand-in runtime, _build/colab-venv: tools/colab_check.py says what it checks and what not.
+colab-check: setup
+	python tools/colab_check.py --python $(PYTHON)
+
+# Write every chapter's Colab cell and "Open in Colab" badge from medtools.book's template.
+colab-cells: setup
+	python -m medtools.book colab-cells
 
 # The package's sdist and wheel in dist/, checked as PyPI would (README "Releasing the package").
 dist: setup

@@ -21,7 +21,10 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.arrays": [
         "as_1d", "as_float", "as_images", "as_labels", "as_pair", "as_scores", "same_shape", "work_dtypes",
     ],
-    "medtools.book": ["REPOSITORY_URL", "glue", "markdown_table", "sample_xrays", "setup", "show_source"],
+    "medtools.book": [
+        "COLAB_EXTRAS", "COLAB_NO_DEPS", "REPOSITORY_URL", "colab_badge", "colab_cell", "glue", "markdown_table",
+        "sample_xrays", "setup", "show_source", "write_colab_cells",
+    ],
     "medtools.plots": ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"],
     "medtools.evalplots": ["confusion_matrix_plot", "reliability_diagram", "roc_pr_curves"],
     "medtools.widgets": [  # chapters keras_classifier, background
