@@ -134,6 +134,12 @@ def test_recipe_search_scores_validation_only(medmnist_file, monkeypatch) -> Non
     assert rows[0]["epochs"] == 1 and 0 <= rows[0]["val_auc"] <= 1 and rows[0]["best_epoch"] == 1
     assert n_test not in seen or n_test == n_val
     assert n_val in seen
+    # The per-image validation scores a paired bootstrap of two candidates needs, in the split's order:
+    scores = np.asarray(rows[0]["val_scores"])
+    assert scores.shape == (n_val,) and ((scores >= 0) & (scores <= 1)).all()
+    from medtools import metrics
+
+    assert metrics.medmnist_auc(data.load("breastmnist").val.y, scores) == pytest.approx(rows[0]["val_auc"], abs=1e-4)
 
 
 def test_ensemble_averages_the_seeds_predictions() -> None:

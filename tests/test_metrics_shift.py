@@ -41,6 +41,20 @@ def test_em_and_bbse_recover_a_known_prior(true_prior: float) -> None:
     assert metrics.bbse_prior(y_src, p_src, p_tgt) == pytest.approx(true_prior, abs=0.02)
 
 
+def test_em_needs_calibration_and_bbse_does_not() -> None:
+    """Under a pure prior shift, probabilities made over-confident (a monotone distortion) bias EM but not BBSE."""
+    rng = np.random.default_rng(1)
+    y_src, p_src = _calibrated_scores(20_000, 0.5, rng)
+    _, p_tgt = _calibrated_scores(20_000, 0.8, rng)
+
+    def distort(p):  # logits times 3: the same ranking, over-confident probabilities
+        return 1.0 / (1.0 + np.exp(-3.0 * np.log(p / (1 - p))))
+
+    q_em = metrics.em_prior(distort(p_tgt), 0.5)[0]
+    assert abs(q_em - 0.8) > 0.03  # EM follows the distorted probabilities
+    assert metrics.bbse_prior(y_src, distort(p_src), distort(p_tgt)) == pytest.approx(0.8, abs=0.02)
+
+
 def test_prior_shift_errors() -> None:
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         metrics.adjust_to_prior([0.5], 0.0, 0.5)

@@ -78,6 +78,11 @@ def em_prior(
     Starting from ``q = prior_source``, repeat: ``p' = adjust_to_prior(p, prior_source, q)``;
     ``q = mean(p')``, until ``q`` changes by less than ``tol``.
 
+    EM assumes, besides a pure prior shift, that ``p`` is *calibrated* on the source
+    distribution (``p = P_source(y=1 | x)``): probabilities that are systematically too low or
+    too high bias the estimate even when only the class mix has changed. :func:`bbse_prior`
+    does not need calibration.
+
     Args:
         p: probabilities of label 1 on the new, unlabelled images ``(N,)``.
         prior_source: the positive fraction of the data the model was fitted on, in (0, 1).
