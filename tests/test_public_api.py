@@ -113,7 +113,11 @@ PUBLIC: dict[str, list[str]] = {
         "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps",
     ],
     "medtools.deid": [
-        "BASIC_PROFILE", "DeidReport", "deidentify", "deidentify_file", "find_values", "identifying_values", "remap_uid",
+        "BASIC_PROFILE", "BURNED_IN_RISK", "EDITION", "KEEP_TEXT", "TABLE_E1_1", "DeidReport", "Refused",
+        "attribute_actions", "conformance", "deidentify", "deidentify_file", "deidentify_fileset", "remap_uid",
+    ],
+    "medtools.leaks": [
+        "BENIGN", "CATEGORIES", "MIN_SUBSTRING", "Identifier", "Leak", "LeakReport", "check", "collect", "search",
     ],
     "medtools.privacy": [
         "average_weights", "dirichlet_split", "dp_epsilon", "dp_membership_auc_bound", "dp_membership_tpr_bound",
