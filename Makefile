@@ -15,7 +15,7 @@ PROGRESS = python tools/progress.py
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book test quick lint unit notebooks notebooks-paths build browser dist colab-check colab-cells clean
+.PHONY: setup book test quick lint unit notebooks notebooks-paths build browser dist colab-check colab-cells pdf clean
 
 # Preflight, then the install: Python 3.11-3.13 (TensorFlow 2.21 has wheels for no other) with
 # a working venv module (Debian/Ubuntu ship it separately), each failure with the exact fix.
@@ -61,6 +61,13 @@ colab-check: setup
 # Write every chapter's Colab cell and "Open in Colab" badge from medtools.book's template.
 colab-cells: setup
 	python -m medtools.book colab-cells
+
+# The PDF edition: the whole book on one page (reusing the executed notebooks of `make book`),
+# printed by the system Chromium (tools/pdf.py), then checked (tests/pdf): _build/pdf/book.pdf.
+pdf: setup
+	$(PROGRESS) pdf -- jupyter-book build . --builder singlehtml
+	python tools/pdf.py
+	python -m pytest -q tests/pdf
 
 # The package's sdist and wheel in dist/, checked as PyPI would (README "Releasing the package").
 dist: setup
