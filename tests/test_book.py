@@ -166,3 +166,31 @@ def test_committed_notebooks_have_no_outputs():
                 dirty.append(path.name)
                 break
     assert not dirty, f"notebooks committed with outputs or execution counts: {dirty} (run nbstripout on them)"
+
+
+def test_every_pasted_glue_key_is_glued_by_its_chapter():
+    # The conclusion pastes 90+ values from other chapters ({glue:text}`chapter.ipynb::key`); a key a
+    # chapter renamed or dropped fails only late in the strict build. This finds it in seconds: each
+    # key must appear as the first argument of a glue(...) call (or in a loop that builds keys) in
+    # that chapter's code.
+    missing = []
+    for page in sorted(ROOT.glob("**/*.md")):
+        if "_build" in page.parts or ".venv" in page.parts:
+            continue
+        for chapter, key in re.findall(r"\{glue:\w+\}`([\w-]+)\.ipynb::([\w]+)", page.read_text(encoding="utf-8")):
+            path = ROOT / "chapters" / f"{chapter}.ipynb"
+            if not path.is_file():
+                missing.append(f"{page.name}: {chapter}.ipynb does not exist ({key})")
+                continue
+            code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                             if c["cell_type"] == "code")
+            patterns = []
+            for is_f, _, template in re.findall(r"glue\(\s*(f?)([\"'])(.*?)\2", code):
+                parts = re.split(r"\{[^}]*\}", template) if is_f else [template]
+                patterns.append(r"\w*".join(re.escape(p) for p in parts))
+            patterns += [re.escape(p) + r"\w*" for p in re.findall(r"glue\(\s*[\"'](\w+)[\"']\s*\+", code)]
+            built = any(re.fullmatch(p, key) for p in patterns if p.replace(r"\w*", ""))  # f"{k}" names nothing
+            named = re.search(rf"[\"']{key}[\"']", code)  # a key named in a list or dict the glue loop reads
+            if not (built or named):
+                missing.append(f"{page.name}: {chapter}.ipynb::{key}")
+    assert not missing, f"pasted glue keys that no chapter glues: {missing}"
