@@ -424,3 +424,31 @@ def test_bad_input(tmp_path: Path) -> None:
     ct = pydicom.examples.get_path("ct")
     with pytest.raises(ValueError, match="not a DICOMDIR"):
         deid.deidentify_fileset(ct, tmp_path / "out", salt=SALT)
+
+
+def test_at_least_as_strict_as_dicognito() -> None:
+    """Cross-check with an independent, maintained de-identifier (dicognito, a test dependency).
+
+    On every attribute of every readable file, whatever dicognito removes, empties or replaces,
+    medtools.deid does not keep: the profile never leaves a value that dicognito thought to change.
+    """
+    from dicognito.anonymizer import Anonymizer
+
+    kept_here_changed_there = []
+    compared = changed_there = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path, ds in READABLE:
+            if "DirectoryRecordSequence" in ds:
+                continue
+            ours, _ = deid.deidentify(ds, salt=SALT, burned_in="remove_pixels")
+            theirs = copy.deepcopy(ds)
+            if getattr(theirs, "file_meta", None) is None:
+                theirs.file_meta = pydicom.dataset.FileMetaDataset()
+            Anonymizer(seed=SALT).anonymize(theirs)
+            a, b = deid.attribute_actions(ds, ours), deid.attribute_actions(ds, theirs)
+            compared += len(a)
+            changed_there += sum(v != "kept" for v in b.values())
+            kept_here_changed_there += [(path.name, k, b.get(k)) for k, v in a.items() if v == "kept" and b.get(k) != "kept"]
+    assert compared > 3000 and changed_there > 500  # dicognito ran and changed many values
+    assert kept_here_changed_there == []
