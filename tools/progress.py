@@ -9,7 +9,8 @@ summary line for the stage: pytest's closing line where there is one, the log's 
 failure the log's last lines, so a real error is never hidden.
 
 Estimates come from ``tools/timings.json`` (seconds per chapter and stage, measured on a 2-core
-machine by a full ``make test``; ``--record`` rewrites it from this run's times).
+machine by a full ``make test``; the status page shows it). Every successful stage also writes
+its times to ``_build/logs/timings.json``; ``--record`` writes them to ``tools/timings.json``.
 
 Stages it knows how to follow:
 * ``notebooks`` — nbval (``pytest -v``): a chapter ends when the next chapter's first cell starts.
@@ -149,9 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
         print(f"-- last {len(tail)} lines of {log_path.relative_to(ROOT)}:", flush=True)
         print("\n".join(tail), flush=True)
-    if args.record and rc == 0:
-        timings[args.stage] = {"total": round(total), "chapters": {k: round(v) for k, v in follower.done.items()}}
-        TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
+    if rc == 0:  # this run's times, per stage: _build/logs/timings.json (tools/timings.json with --record)
+        measured = {"total": round(total), "chapters": {k: round(v) for k, v in follower.done.items()}}
+        this_run = log_dir / "timings.json"
+        runs = json.loads(this_run.read_text()) if this_run.exists() else {}
+        runs[args.stage] = measured
+        this_run.write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")
+        if args.record:
+            timings[args.stage] = measured
+            TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
     return rc
 
 
