@@ -426,6 +426,7 @@ def test_bad_input(tmp_path: Path) -> None:
         deid.deidentify_fileset(ct, tmp_path / "out", salt=SALT)
 
 
+@pytest.mark.slow
 def test_at_least_as_strict_as_dicognito() -> None:
     """Cross-check with an independent, maintained de-identifier (dicognito, a test dependency).
 

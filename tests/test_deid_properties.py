@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import pydicom
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
@@ -59,6 +60,7 @@ def _plant(ds: Dataset, where: tuple, value: str, depth: int, block: int) -> Non
         setattr(target, name, value)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     value=identifier,
@@ -95,6 +97,7 @@ def test_planted_identifier_alone_is_collected(value, target, depth, block) -> N
     assert leaks.search([leaks.Identifier(value, "planted", "x")], out, benign=())[0] == []
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=identifier, folder=st.integers(0, 2))
 def test_planted_identifier_in_fileset_paths(value: str, folder: int) -> None:
