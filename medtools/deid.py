@@ -1200,7 +1200,12 @@ def deidentify_fileset(
         source = path.parent.joinpath(*[str(p) for p in parts])
         if not source.is_file():
             raise FileNotFoundError(f"the DICOMDIR references {'/'.join(map(str, parts))}, which does not exist.")
-        original = pydicom.dcmread(source)
+        try:
+            original = pydicom.dcmread(source)
+        except pydicom.errors.InvalidDicomError:
+            original = Dataset()
+        if "TransferSyntaxUID" not in getattr(original, "file_meta", Dataset()):
+            raise ValueError(f"{source} has no file meta information: a file-set's files must be DICOM Part 10 files.")
         ds, report = deidentify(original, salt=salt, burned_in=burned_in, visual_features=visual_features)
         ds.PatientID = "P" + remap_uid(str(original.get("PatientID", "")) or "unknown", salt)[-10:]
         report.actions["D"] += 1

@@ -424,6 +424,16 @@ def test_bad_input(tmp_path: Path) -> None:
     ct = pydicom.examples.get_path("ct")
     with pytest.raises(ValueError, match="not a DICOMDIR"):
         deid.deidentify_fileset(ct, tmp_path / "out", salt=SALT)
+    bare = tmp_path / "bare"  # a DICOMDIR whose file has no file meta
+    bare.mkdir()
+    no_meta = pydicom.dcmread(pydicom.data.get_testdata_file("no_meta.dcm", download=False), force=True)
+    no_meta.save_as(bare / "IMG1", implicit_vr=True, little_endian=True, enforce_file_format=False)
+    index = pydicom.dcmread(pydicom.data.get_testdata_file("DICOMDIR", download=False))
+    index.DirectoryRecordSequence = DicomSequence([Dataset()])
+    index.DirectoryRecordSequence[0].ReferencedFileID = "IMG1"
+    index.save_as(bare / "DICOMDIR")
+    with pytest.raises(ValueError, match="no file meta"):
+        deid.deidentify_fileset(bare / "DICOMDIR", tmp_path / "out2", salt=SALT)
 
 
 @pytest.mark.slow

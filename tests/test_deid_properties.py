@@ -115,6 +115,8 @@ def test_planted_identifier_in_fileset_paths(value: str, folder: int) -> None:
         index = pydicom.dcmread(root / "src" / "DICOMDIR")
         # Rename the generated folders so that one level of every path is the patient ID.
         for record in index.DirectoryRecordSequence:
+            if record.DirectoryRecordType == "PATIENT":
+                record.PatientName = f"{value}^Jane"  # a file-set record names the patient too
             if "ReferencedFileID" in record:
                 parts = list(record.ReferencedFileID)
                 old = root / "src" / Path(*parts)
@@ -127,6 +129,7 @@ def test_planted_identifier_in_fileset_paths(value: str, folder: int) -> None:
         original = pydicom.dcmread(root / "src" / "DICOMDIR")
         before = leaks.check(original, original)
         assert any(h.identifier.value == value and "ReferencedFileID" in h.where for h in before.leaks)
+        assert any(h.identifier.value == f"{value}^Jane" and "PatientName" in h.where for h in before.leaks)
         new_index, _ = deid.deidentify_fileset(root / "src" / "DICOMDIR", root / "out", salt=SALT)
         written = [str(p.relative_to(root / "out")) for p in (root / "out").rglob("*") if p.is_file()]
         after = leaks.check(original, pydicom.dcmread(new_index), extra=written)
