@@ -6,8 +6,9 @@ measures how a classifier's test AUC falls with fewer labels and what each remed
 * :func:`stratified_subset` — a fixed fraction of the training labels, class proportions kept.
 * :func:`flip_labels` — symmetric label noise: a known fraction of binary labels flipped.
 * :func:`mixup_batch` — mixup of a batch with a permutation of itself.
-* :func:`train_steps` — supervised training for a fixed number of gradient steps
-  (augmentation, mixup and class weights optional), the chapter's one training loop.
+* :func:`training_batches`, :func:`train_steps` — the training pipeline (augmentation and
+  mixup optional) and supervised training for a fixed number of gradient steps (class
+  weights optional), the chapter's one training loop.
 * :func:`contrastive_augmentation`, :func:`nt_xent_loss`, :func:`pretrain_simclr` — a small
   SimCLR-style self-supervised objective on unlabelled images.
 * :func:`encoder_features`, :func:`fit_linear_probe`, :func:`probe_scores` — linear probing of a
@@ -35,6 +36,7 @@ __all__ = [
     "probe_scores",
     "stratified_subset",
     "train_steps",
+    "training_batches",
 ]
 
 
@@ -151,6 +153,63 @@ def _tf_mixup(alpha: float, seed: int) -> Any:
     return apply
 
 
+def training_batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_size: int = 64,
+    seed: int = 0,
+    augment: keras.Sequential | None = None,
+    mixup_alpha: float = 0.0,
+) -> Any:
+    """The endless stream of training batches that :func:`train_steps` trains on.
+
+    The pipeline: scale to [0, 1] (:func:`medtools.data.to_float`), shuffle (seeded,
+    reshuffled every pass), repeat, batch, augment (if given, with ``training=True``), mixup
+    (if ``mixup_alpha > 0``, :func:`mixup_batch` with ``λ ~ Beta(α, α)`` per image). With the
+    same ``seed``, the batches with and without ``augment`` or mixup hold the same images in the
+    same order, so a chapter can check that a remedy really changed what the model is trained on.
+
+    Args:
+        x: uint8 images ``(N, H, W)`` or ``(N, H, W, C)``.
+        y: labels ``(N,)``, 0/1 (float targets are fine).
+        batch_size: images per batch.
+        seed: shuffle and mixup seed.
+        augment: a Keras preprocessing model, or None.
+        mixup_alpha: α of the Beta(α, α) mixing weight; 0 disables mixup.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(images (B, H, W, C) float32, labels (B,) float32)``.
+
+    Raises:
+        ValueError: ``batch_size`` not positive, ``x`` and ``y`` of different lengths, or a
+            negative ``mixup_alpha``.
+    """
+    if int(batch_size) <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}.")
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels.")
+    if mixup_alpha < 0:
+        raise ValueError(f"mixup_alpha must be >= 0 (0 disables mixup), got {mixup_alpha}.")
+    import tensorflow as tf
+
+    from medtools.data import to_float
+
+    ds = tf.data.Dataset.from_tensor_slices((to_float(np.asarray(x)), np.asarray(y, np.float32)))
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat().batch(int(batch_size))
+    if augment is not None:
+        aug = augment
+
+        @tf.autograph.experimental.do_not_convert
+        def apply_augment(a: Any, b: Any) -> tuple[Any, Any]:
+            return aug(a, training=True), b
+
+        ds = ds.map(apply_augment)
+    if mixup_alpha > 0:
+        ds = ds.map(_tf_mixup(float(mixup_alpha), seed))
+    return ds
+
+
 def train_steps(
     model: keras.Model,
     x: np.ndarray,
@@ -165,10 +224,12 @@ def train_steps(
 ) -> dict[str, list[float]]:
     """Train a compiled binary model for a fixed number of gradient steps.
 
-    A fixed number of steps (not epochs) gives every label fraction the same compute: a
-    1 % subset is seen many times, the full set about twice. The pipeline: scale to [0, 1]
-    (:func:`medtools.data.to_float`), shuffle (seeded, reshuffled every pass), repeat, batch,
-    augment (if given), mixup (if ``mixup_alpha > 0``).
+    A fixed number of steps (not epochs) fixes the compute, not the number of passes over the
+    data: the model sees its ``N`` training images ``steps * batch_size / N`` times. A 1 % subset
+    is seen many times; a large set may be seen less than once (70 steps of 64 images cover
+    PneumoniaMNIST's 4,708 training images 0.95 times), which under-trains it. Give a large
+    set more steps (the chapter *Data scarcity* gives every subset at least a fixed number of
+    passes). The batches are those of :func:`training_batches`.
 
     Args:
         model: a compiled Keras model with output ``(B, 1)``.
@@ -191,26 +252,9 @@ def train_steps(
     """
     if int(steps) <= 0 or int(batch_size) <= 0:
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}.")
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels.")
-    if mixup_alpha < 0:
-        raise ValueError(f"mixup_alpha must be >= 0 (0 disables mixup), got {mixup_alpha}.")
     import tensorflow as tf
 
-    from medtools.data import to_float
-
-    ds = tf.data.Dataset.from_tensor_slices((to_float(np.asarray(x)), np.asarray(y, np.float32)))
-    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat().batch(int(batch_size))
-    if augment is not None:
-        aug = augment
-
-        @tf.autograph.experimental.do_not_convert
-        def apply_augment(a: Any, b: Any) -> tuple[Any, Any]:
-            return aug(a, training=True), b
-
-        ds = ds.map(apply_augment)
-    if mixup_alpha > 0:
-        ds = ds.map(_tf_mixup(float(mixup_alpha), seed))
+    ds = training_batches(x, y, batch_size=batch_size, seed=seed, augment=augment, mixup_alpha=mixup_alpha)
     epochs = 10 if int(steps) % 10 == 0 else 1
     history = model.fit(
         ds.prefetch(tf.data.AUTOTUNE),

@@ -110,7 +110,7 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.phantoms": ["vessel_tree"],
     "medtools.scarcity": [
         "contrastive_augmentation", "encoder_features", "fit_linear_probe", "flip_labels", "mixup_batch", "nt_xent_loss",
-        "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps",
+        "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps", "training_batches",
     ],
     "medtools.deid": [
         "BASIC_PROFILE", "BURNED_IN_RISK", "EDITION", "KEEP_TEXT", "TABLE_E1_1", "DeidReport", "Refused",

@@ -173,6 +173,28 @@ def test_train_steps_rejects_bad_input():
         scarcity.train_steps(None, x, y, steps=1, mixup_alpha=-1.0)
 
 
+def test_training_batches_apply_augmentation_and_mixup_to_the_same_images():
+    from medtools import data
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (32, 28, 28), dtype=np.uint8)
+    y = np.r_[np.zeros(16, int), np.ones(16, int)]
+    plain = next(iter(scarcity.training_batches(x, y, batch_size=8, seed=3)))
+    again = next(iter(scarcity.training_batches(x, y, batch_size=8, seed=3)))
+    aug = next(iter(scarcity.training_batches(x, y, batch_size=8, seed=3, augment=data.augmentation("xray", 0))))
+    mix = next(iter(scarcity.training_batches(x, y, batch_size=8, seed=3, mixup_alpha=0.4)))
+    xp, yp = (np.asarray(v) for v in plain)
+    assert xp.shape == (8, 28, 28, 1) and xp.dtype == np.float32 and set(np.unique(yp)) <= {0.0, 1.0}
+    assert np.array_equal(xp, np.asarray(again[0]))  # seeded: the same images in the same order
+    assert np.array_equal(yp, np.asarray(aug[1])) and np.abs(np.asarray(aug[0]) - xp).mean() > 0.01  # pixels moved
+    ym = np.asarray(mix[1])
+    assert np.any((ym > 0) & (ym < 1))  # soft targets: mixup was applied
+    with pytest.raises(ValueError, match="mixup_alpha"):
+        scarcity.training_batches(x, y, mixup_alpha=-1.0)
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        scarcity.training_batches(x, y, batch_size=0)
+
+
 def test_encoder_features_names_missing_layer():
     with pytest.raises(ValueError, match="no layer 'nope'"):
         scarcity.encoder_features(_tiny_model(), np.zeros((2, 28, 28), np.uint8), layer="nope")
