@@ -256,3 +256,69 @@ def test_two_workers_on_loopback_equal_one_worker_with_the_global_batch(medmnist
     diff = max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), out["weights"], strict=True))
     moved = max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), init, strict=True))
     assert diff < 1e-5 < moved  # rounding only; the step itself moved the weights far more
+
+
+# ----------------------------------------------------------------- scaling study
+
+
+def test_scaling_model_sizes_span_three_orders_of_magnitude():
+    sizes = {w: eff.scaling_model(w).count_params() for w in (eff.SCALING_WIDTHS[0], eff.SCALING_WIDTHS[-1])}
+    assert sizes == {3: 934, 104: 977_705}  # the docstring's numbers
+    assert sizes[104] / sizes[3] > 1000
+    assert list(eff.SCALING_WIDTHS) == sorted(eff.SCALING_WIDTHS)
+
+
+def test_scaling_bad_input():
+    with pytest.raises(ValueError, match="width"):
+        eff.scaling_model(0)
+    with pytest.raises(ValueError, match="max_epochs"):
+        eff.scaling_run("breastmnist", 3, 0, patience=0)
+    with pytest.raises(ValueError, match="two widths"):
+        eff.scaling_study("breastmnist", widths=[3], seeds=[0])
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_scaling_run_stops_on_validation_and_keeps_the_best_epoch(medmnist_file):
+    from medtools import data, metrics
+
+    medmnist_file("breastmnist")
+    run = eff.scaling_run("breastmnist", 2, 0, max_epochs=4, patience=1, cache=False)
+    curve = run["val_auc_curve"]
+    assert run["epochs_run"] == len(curve) <= 4
+    assert run["best_epoch"] == int(np.argmax(curve)) + 1  # the first epoch with the highest validation AUC
+    assert run["epochs_run"] == 4 or run["epochs_run"] - run["best_epoch"] == 1  # stopped after `patience` epochs
+    assert abs(run["val_auc"] - curve[run["best_epoch"] - 1]) < 1e-6  # the best epoch's weights were restored
+    y_test = data.load("breastmnist").test.y
+    assert len(run["test_scores"]) == len(y_test)
+    assert abs(run["test_auc"] - metrics.medmnist_auc(y_test, np.array(run["test_scores"]))) < 1e-9
+
+
+@pytest.mark.data
+def test_scaling_study_pairs_widths_by_seed(medmnist_file, monkeypatch):
+    from medtools import data
+
+    medmnist_file("breastmnist")
+    y = data.load("breastmnist").test.y
+    rng = np.random.default_rng(0)
+
+    def fake_run(dataset, width, seed, **kw):  # width 6 sees the labels, width 3 does not
+        p = rng.random(len(y)) if width == 3 else np.clip(0.5 * y + 0.5 * rng.random(len(y)), 0, 1)
+        return {"width": width, "seed": seed, "params": width * 10, "test_auc": 0.5, "val_auc": 0.5, "best_epoch": 2,
+                "test_scores": p.tolist()}
+
+    monkeypatch.setattr(eff, "scaling_run", fake_run)
+    doc = eff.scaling_study("breastmnist", widths=[3, 6], seeds=[0, 1, 2], n_boot=200)
+    assert [s["width"] for s in doc["sizes"]] == [3, 6] and doc["sizes"][1]["test_auc"]["n"] == 3
+    assert [(p["a"], p["b"]) for p in doc["paired"]] == [(6, 3), (6, 3)]  # next smaller, then largest vs smallest
+    assert doc["paired"][0]["resolved"] and doc["paired"][0]["low"] > 0 and doc["paired"][0]["n_seeds"] == 3
+
+
+def test_main_scaling_writes_the_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(eff, "scaling_study", lambda *a, **k: {"settings": {"args": [a, k]}, "sizes": [], "paired": [],
+                                                                "runs": []})
+    out = tmp_path / "r.json"
+    assert eff.main(["scaling", "--widths", "3,6", "--seeds", "0", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["command"].startswith("python -m medtools.efficiency scaling --widths 3,6")
+    assert doc["settings"]["args"][0] == ["breastmnist", [3, 6], [0]] and "wall_seconds" in doc

@@ -125,14 +125,14 @@ PUBLIC: dict[str, list[str]] = {
         "per_example_gradients", "per_example_loss", "privatise", "small_cnn",
     ],
     "medtools.efficiency": [
-        "Latency", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel", "free_ports",
-        "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner", "litert_tensors",
-        "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker", "tf_config",
-        "to_litert",
+        "Latency", "SCALING_WIDTHS", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel",
+        "free_ports", "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner",
+        "litert_tensors", "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker",
+        "scaling_model", "scaling_run", "scaling_study", "tf_config", "to_litert",
     ],
     "medtools.explain": [
-        "cascading_randomization", "conv_layers", "energy_inside", "find_layer", "grad_cam", "integrated_gradients",
-        "occlusion", "pointing_hit", "rank_correlation", "reinitialize", "ssim",
+        "cascading_randomization", "conv_layers", "default_layer", "energy_inside", "find_layer", "grad_cam",
+        "integrated_gradients", "occlusion", "pointing_hit", "rank_correlation", "reinitialize", "ssim",
     ],
 }
 
