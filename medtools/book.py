@@ -47,7 +47,7 @@ REPOSITORY_URL = ""
 #: What a chapter installs on Colab beyond ``dlmia-medtools[colab]`` (extras of pyproject.toml).
 COLAB_EXTRAS: dict[str, tuple[str, ...]] = {
     "dicom": ("dicom",),
-    "deidentification": ("dicom",),
+    "deidentification": ("dicom", "deid"),
     "efficiency": ("efficiency",),
 }
 #: Packages a chapter installs on Colab without their dependencies, because their metadata pins

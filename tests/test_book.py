@@ -150,7 +150,7 @@ def test_the_colab_extras_leave_tensorflow_alone():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["name"] == "dlmia-medtools"  # "medtools" on PyPI is an unrelated package
     extras = project["optional-dependencies"]
-    for name in ("colab", "dicom", "privacy", "efficiency"):
+    for name in ("colab", "dicom", "privacy", "efficiency", "deid"):
         assert not any(req.lower().startswith(("tensorflow", "keras")) for req in extras[name]), name
     assert not any(req.lower().startswith(("tensorflow", "keras")) for req in project["dependencies"])
 
