@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "cascading_randomization",
     "conv_layers",
+    "default_layer",
     "energy_inside",
     "find_layer",
     "grad_cam",
@@ -70,13 +71,56 @@ def conv_layers(model: keras.Model) -> list[str]:
     return [path for path, layer in _walk(model) if isinstance(layer, kinds)]
 
 
+def _is_feature_map(layer: keras.layers.Layer) -> bool:
+    """True if the layer has one output of rank 4, ``(batch, height, width, channels)``."""
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):  # never called in a graph, or called more than once
+        return False
+    return len(shape) == 4
+
+
+def default_layer(model: keras.Model) -> str:
+    """The path of the layer Grad-CAM uses when none is named: the last feature map of the network.
+
+    That is the last layer, at or after the last 2-D convolution, whose output is a 4-D feature
+    map ``(N, h, w, c)`` and which is not a pooling layer: the activation that global pooling
+    (or ``Flatten``) reads, at the resolution of the last convolution. In a network of
+    Conv → BatchNorm → ReLU units it is the ReLU after the last convolution, not the convolution
+    itself: the convolution's output comes *before* the batch normalisation, so it can be
+    negative, and its gradient-weighted sum is often negative everywhere (an empty map). Where
+    the activation is part of the convolution (``Conv2D(..., activation="relu")``) it is the
+    convolution.
+
+    Raises:
+        ValueError: the model has no 2-D convolution.
+    """
+    import keras
+
+    convs = conv_layers(model)
+    if not convs:
+        raise ValueError(
+            f"Model {model.name!r} has no 2-D convolutional layer, so Grad-CAM has no feature map to "
+            "weight; pass layer_name= naming a layer with a (batch, height, width, channels) output, "
+            "or use occlusion() or integrated_gradients(), which need no convolution."
+        )
+    leaves = [(path, layer) for path, layer in _walk(model) if not hasattr(layer, "layers")]
+    last_conv = max(i for i, (path, _) in enumerate(leaves) if path == convs[-1])
+    pooling = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+    candidates = [
+        path for path, layer in leaves[last_conv:] if not isinstance(layer, pooling) and _is_feature_map(layer)
+    ]
+    return candidates[-1] if candidates else convs[-1]
+
+
 def find_layer(model: keras.Model, layer_name: str | None = None) -> keras.layers.Layer:
-    """The layer Grad-CAM uses: ``layer_name`` (a name or a nested path), or the last 2-D convolution.
+    """The layer Grad-CAM uses: ``layer_name`` (a name or a nested path), or :func:`default_layer`.
 
     Args:
         model: a built Keras model (Sequential, functional, nested or not).
-        layer_name: a layer name (``"s3_conv1"``) or path through nested models
-            (``"backbone/s3_conv1"``); ``None`` picks the last convolution in :func:`conv_layers`.
+        layer_name: a layer name (``"s3_relu1"``) or path through nested models
+            (``"backbone/s3_relu1"``); ``None`` picks :func:`default_layer`, the last feature
+            map after the last convolution (in a Conv → BatchNorm → ReLU network, the ReLU).
 
     Raises:
         ValueError: ``layer_name`` is not a layer of the model (the message lists the
@@ -84,14 +128,7 @@ def find_layer(model: keras.Model, layer_name: str | None = None) -> keras.layer
     """
     layers = _walk(model)
     if layer_name is None:
-        convs = conv_layers(model)
-        if not convs:
-            raise ValueError(
-                f"Model {model.name!r} has no 2-D convolutional layer, so Grad-CAM has no feature map to "
-                "weight; pass layer_name= naming a layer with a (batch, height, width, channels) output, "
-                "or use occlusion() or integrated_gradients(), which need no convolution."
-            )
-        layer_name = convs[-1]
+        layer_name = default_layer(model)
     matches = [layer for path, layer in layers if layer_name in (path, layer.name)]
     if not matches:
         raise ValueError(
@@ -189,7 +226,8 @@ def grad_cam(
     Args:
         model: Keras model with output ``(N, K)``.
         x: ``(N, H, W, C)`` float images as the model expects them.
-        layer_name: see :func:`find_layer` (default: the last 2-D convolution).
+        layer_name: see :func:`find_layer` (default: :func:`default_layer`, the last feature
+            map after the last convolution — in a Conv → BatchNorm → ReLU network the ReLU).
         output_index: the output unit explained.
         target: ``"logit"`` (default, as in the paper: the score before the sigmoid or softmax)
             or ``"output"`` (the model's output as it is).

@@ -94,6 +94,52 @@ def test_grad_cam_same_model_three_ways():
     np.testing.assert_allclose(maps[0], maps[2], rtol=1e-5, atol=1e-7)
 
 
+def bn_network(nest: bool = False) -> keras.Model:
+    """Conv (no bias) -> BatchNorm -> ReLU -> GAP -> Dense, as in the book's compact CNN.
+
+    The weights are set so that the convolution's output is positive while the batch norm
+    flips its sign (gamma = -1, beta = 10, above the largest convolution output, 9): the score rises with the ReLU's activations and
+    falls with the convolution's, so Grad-CAM at the convolution is empty (all zero).
+    """
+    keras.utils.set_random_seed(0)
+    unit = [
+        layers.Conv2D(4, 3, padding="same", use_bias=False, kernel_initializer="ones", name="conv"),
+        layers.BatchNormalization(gamma_initializer=keras.initializers.Constant(-1.0),
+                                  beta_initializer=keras.initializers.Constant(10.0), name="bn"),
+        layers.ReLU(name="relu"),
+    ]
+    inp = keras.Input((12, 12, 1))
+    if nest:
+        h = keras.Sequential([keras.Input((12, 12, 1)), *unit], name="backbone")(inp)
+    else:
+        h = inp
+        for layer in unit:
+            h = layer(h)
+    head = layers.Dense(1, activation="sigmoid", kernel_initializer="ones", name="prob")
+    return keras.Model(inp, head(layers.GlobalAveragePooling2D()(h)), name="bn_net")
+
+
+@pytest.mark.parametrize("nest", [False, True])
+def test_default_layer_is_the_activation_after_batch_norm(nest):
+    model, x = bn_network(nest), images()
+    prefix = "backbone/" if nest else ""
+    # the ReLU after the last convolution: a default of the last Conv2D (the old one) fails here
+    assert explain.default_layer(model) == f"{prefix}relu"
+    assert explain.find_layer(model) is explain.find_layer(model, "relu")
+    # ... because the convolution's map is empty in this BN network, and the ReLU's is not
+    assert np.all(explain.grad_cam(model, x, layer_name="conv", normalize=False) == 0)
+    cam = explain.grad_cam(model, x, normalize=False)
+    assert (cam > 0).all()
+    np.testing.assert_allclose(cam, explain.grad_cam(model, x, layer_name="relu", normalize=False), rtol=1e-6)
+
+
+def test_default_layer_skips_pooling_and_keeps_a_fused_activation():
+    # Conv2D(activation="relu") -> MaxPooling2D -> GAP: the convolution itself, at its own
+    # resolution; a default that took the last 4-D output would pick the pooled map
+    assert explain.default_layer(sequential()) == "conv"
+    assert explain.default_layer(nested()) == "backbone/inner_conv"
+
+
 def test_nested_path_and_signed_map():
     model, x = nested(), images()
     assert explain.find_layer(model, "backbone/inner_conv") is explain.find_layer(model, "inner_conv")
