@@ -113,12 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fresh and VENV.exists():
         shutil.rmtree(VENV)
-    head = subprocess.run(["git", "status", "--porcelain", "medtools", "pyproject.toml"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip()
-    if head:
-        print("colab-check: medtools/ or pyproject.toml has uncommitted changes; the Colab cell installs the "
-              "last commit, so commit first.", file=sys.stderr)
-        return 2
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "medtools", "pyproject.toml", "chapters"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    print(f"colab-check: the Colab cells install commit {head.strip()} (git); the chapters run from the work tree"
+          + (" — which has uncommitted changes: commit them, or run this from a clean clone" if dirty else ""))
     py = make_venv(args.python)
     versions = {k: v for k, v in freeze(py).items() if k in ("tensorflow", "keras", "numpy", "ipywidgets", "attrs")}
     print(f"colab-check: stand-in runtime {versions}", flush=True)
