@@ -124,9 +124,14 @@ class Difference:
 
     def verdict(self, spec: str = "+.3f") -> str:
         """A sentence fragment for the prose: the difference, its interval, and whether it is resolved."""
-        where = "seeds and test cases" if self.sources == "seeds and cases" else "test cases"
         state = "resolved" if self.resolved else "not resolved"
-        return f"{self:{spec}}, {state} (paired bootstrap over {where}, {self.n_seeds} seeds)"
+        if self.sources == "seeds and cases":
+            how = f"paired bootstrap over seeds and test cases, {self.n_seeds} seeds"
+        elif self.n_seeds == 1 and self.n_boot and self.sources == "cases":
+            how = "bootstrap over test cases"
+        else:
+            how = f"bootstrap over test cases, mean of {self.n_seeds} seeds"
+        return f"{self:{spec}}, {state} ({how})"
 
     def as_dict(self) -> dict[str, float | int | str | bool]:
         d = asdict(self)
