@@ -1200,6 +1200,7 @@ def deidentify_fileset(
         source = path.parent.joinpath(*[str(p) for p in parts])
         if not source.is_file():
             raise FileNotFoundError(f"the DICOMDIR references {'/'.join(map(str, parts))}, which does not exist.")
+        original: Dataset
         try:
             original = pydicom.dcmread(source)
         except pydicom.errors.InvalidDicomError:

@@ -279,13 +279,14 @@ def collect(ds: Dataset) -> list[Identifier]:
     seen: dict[tuple[str, str], Identifier] = {}
     for path, elem in _walk(ds):
         tag = elem.tag
+        category: str | None
         if tag.is_private:
             if elem.VR in _NUMBER_VRS:
                 continue  # a number: a measurement, not a name, ID, date or address
             if elem.VR in _BINARY_VRS:
                 raw = elem.value if isinstance(elem.value, (bytes, bytearray)) else b""
-                text = bytes(raw).strip(b"\0 ")
-                if not text or not _PRINTABLE.fullmatch(text.decode("latin-1")):
+                blob = bytes(raw).strip(b"\0 ")
+                if not blob or not _PRINTABLE.fullmatch(blob.decode("latin-1")):
                     continue  # a binary blob, not text
             category = "private"
         else:
