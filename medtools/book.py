@@ -106,7 +106,7 @@ def colab_cell(chapter: str, *, repository: str | None = None, version: str | No
         extras=extras,
         version=medtools.__version__ if version is None else version,
         no_deps=_NO_DEPS_LINE.format(packages=", ".join(f'"{p}"' for p in no_deps)) if no_deps else "",
-    )
+    ).rstrip("\n")  # a notebook cell's last line has no newline
 
 
 def colab_badge(chapter: str, *, repository: str | None = None, branch: str = "main") -> str:
