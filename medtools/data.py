@@ -372,7 +372,7 @@ def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None
     * ``"fundus"`` (retinal photographs): horizontal flips (a mirrored right eye looks like a
       left eye), rotations of at most ±10° (a tilted head or camera); no vertical flips or
       large rotations — they move the optic disc above or below the macula, an orientation a
-      fundus photograph does not show (chapter *Treatment planning*).
+      fundus photograph does not show (chapter *Grading for treatment decisions*).
     * ``"none"``: returns None.
 
     The layers act only when called with ``training=True``. Input: float images

@@ -7,7 +7,7 @@
   :mod:`~medtools.metrics.evaluation`, :mod:`~medtools.metrics.bootstrap`,
   :mod:`~medtools.metrics.thresholds`, :mod:`~medtools.metrics.calibration`;
 * the MedMNIST evaluation of every task type, quadratic weighted kappa — chapter
-  *Treatment planning* (``chapters/treatment_planning``): :mod:`~medtools.metrics.evaluation`;
+  *Grading for treatment decisions* (``chapters/treatment_planning``): :mod:`~medtools.metrics.evaluation`;
 * prior (label) shift: the posterior adjusted to a new class prior, the prior estimated by EM
   or black-box shift estimation — chapter *Beyond the article* (``chapters/beyond_article``):
   :mod:`~medtools.metrics.shift`;

@@ -11,7 +11,7 @@ used again in *Beyond the article* (``chapters/beyond_article``) and by
 * :func:`medmnist_evaluate` — ``(auc, acc)`` for every MedMNIST task type (binary,
   multi-class, ordinal regression, multi-label), as ``getAUC`` / ``getACC`` of the official
   evaluator define them; :func:`quadratic_weighted_kappa` and :func:`grade_confusion` for
-  graded labels — chapter *Treatment planning* (``chapters/treatment_planning``).
+  graded labels — chapter *Grading for treatment decisions* (``chapters/treatment_planning``).
 * :func:`evaluate_binary` — these with bootstrap intervals (:mod:`medtools.metrics.bootstrap`),
   the calibration error (:mod:`medtools.metrics.calibration`) and an operating point chosen on
   validation data (:mod:`medtools.metrics.thresholds`), in one JSON-friendly dict.

@@ -9,7 +9,7 @@
 * the article's CNN — chapters *Core concepts* and *The Keras classifier*:
   :mod:`~medtools.models.article`; the compact CNN — chapter *Beyond the article's model*
   (``chapters/beyond_article``): :mod:`~medtools.models.compact`;
-* the ordinal CNN (softmax or CORAL head) — chapter *Treatment planning*
+* the ordinal CNN (softmax or CORAL head) — chapter *Grading for treatment decisions*
   (``chapters/treatment_planning``): :mod:`~medtools.models.ordinal`;
 * the U-Net — chapter *Assisted diagnosis: segmenting retinal vessels*
   (``chapters/segmentation``): :mod:`~medtools.models.unet`.
