@@ -277,14 +277,41 @@ def to_litert(
         reps = _check_images_for(model, representative, "representative")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if int8:
+        assert reps is not None  # checked above
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([reps[i : i + 1]] for i in range(len(reps)))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         if not per_channel:
             converter._experimental_disable_per_channel = True  # private flag, see the docstring
-    # Keras 3's export prints the traced function's signature; keep the notebook readable.
-    with contextlib.redirect_stdout(io.StringIO()):
+    # Keras 3's export prints the traced function's signature; keep the notebook readable. The
+    # converter's C++ code also writes its settings ("fully_quantize: 0, inference_type: 6, ...")
+    # straight to the process's standard error, which in a notebook kernel bypasses the cell and
+    # lands in the terminal of `make book`; it is passed to Python's stderr instead (the cell's
+    # stderr, which the book build removes), so nothing is lost and the terminal stays readable.
+    with contextlib.redirect_stdout(io.StringIO()), _native_stderr_to_python():
         return bytes(converter.convert())
+
+
+@contextlib.contextmanager
+def _native_stderr_to_python():
+    """Capture what native code writes to file descriptor 2 and re-emit it on ``sys.stderr``."""
+    try:
+        fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):  # no real descriptor (an embedded interpreter)
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", errors="replace")
+            if text:
+                sys.stderr.write(text)
 
 
 def logit_model(model: keras.Model) -> keras.Model:
