@@ -44,6 +44,7 @@ book: setup
 
 lint: setup
 	$(PROGRESS) lint -- ruff check medtools tests chapters tools
+	$(PROGRESS) types -- mypy
 
 unit: setup
 	$(PROGRESS) unit -- python -m pytest tests --ignore=tests/browser --durations=15
