@@ -188,7 +188,17 @@ class _FigureWidget:
         self.image.width = str(width)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        own = getattr(self.widget, "_repr_mimebundle_", None)
+        if own is not None:  # ipywidgets 8
+            return own(**kwargs)
+        # ipywidgets 7 (Colab ships 7.7.1): widgets display through _ipython_display_, which shows
+        # this bundle; returning it keeps `explorer` on the last line of a cell working there too.
+        bundle: dict[str, Any] = {"text/plain": repr(self.widget)}
+        if getattr(self.widget, "_view_name", None) is not None:
+            bundle["application/vnd.jupyter.widget-view+json"] = {
+                "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id,
+            }
+        return bundle
 
 
 class ThresholdExplorer(_FigureWidget):
