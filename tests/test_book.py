@@ -131,17 +131,45 @@ def test_the_repository_url_is_one_setting():
 
 
 def test_every_chapter_starts_with_the_colab_cell():
+    # The cell and the badge are generated (python -m medtools.book colab-cells) from one template
+    # and the one repository setting: a chapter edited by hand, or a template changed without
+    # rewriting the chapters, fails here.
     for path in CHAPTER_FILES:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         code = [c for c in cells if c["cell_type"] == "code"]
         assert code[0]["metadata"].get("medtools_colab"), f"{path.name}: the first code cell is not the Colab cell"
         assert len(_colab_cells(path)) == 1, path.name
         source = "".join(code[0]["source"])
-        assert '"google.colab" in sys.modules' in source and "dlmia-medtools[colab" in source, path.name
+        assert source == book.colab_cell(path.stem), f"{path.name}: Colab cell differs from the template (make colab-cells)"
         assert "tensorflow" not in source.split("REPOSITORY =")[1], f"{path.name}: Colab keeps its own TensorFlow"
+        title = "".join(cells[0]["source"])
+        badge = book.colab_badge(path.stem)
+        if badge:
+            assert badge in title, f"{path.name}: no Open-in-Colab badge under the title (make colab-cells)"
+        else:
+            assert "colab.research.google.com" not in title, f"{path.name}: a badge although no repository is set"
         # the chapters glue through medtools.book.glue, which works without MyST-NB
         text = "".join("".join(c["source"]) for c in code)
         assert "from myst_nb import" not in text and "import myst_nb" not in text, path.name
+
+
+def test_the_colab_cell_and_badge_follow_the_repository_setting():
+    cell = book.colab_cell("privacy", repository="https://github.com/o/r", version="9.9.9")
+    assert 'REPOSITORY = "https://github.com/o/r"' in cell and "==9.9.9" in cell
+    assert '"--no-deps", "dp-accounting==' in cell  # Colab's attrs 26 stays (see book.COLAB_NO_DEPS)
+    assert "dlmia-medtools[colab,dicom]" in book.colab_cell("dicom")
+    assert book.colab_badge("cnn", repository="") == ""
+    badge = book.colab_badge("cnn", repository="https://github.com/o/r.git")
+    assert badge.endswith("(https://colab.research.google.com/github/o/r/blob/main/chapters/cnn.ipynb)")
+    assert "../_static/colab-badge.svg" in badge and (ROOT / "_static" / "colab-badge.svg").is_file()
+    with pytest.raises(ValueError, match="GitHub"):
+        book.colab_badge("cnn", repository="https://gitlab.com/o/r")
+    # every pip package the template names is an extra of the distribution
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for chapter, names in book.COLAB_EXTRAS.items():
+        assert set(names) <= set(extras), chapter
 
 
 def test_the_colab_extras_leave_tensorflow_alone():
