@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -135,7 +136,8 @@ const done = arguments[arguments.length - 1];
 const imgs = Array.from(document.images);
 imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
 Promise.all(imgs.map(i => i.decode().then(() => null, () => null))).then(() => done(
-  imgs.map(i => ({src: i.currentSrc || i.src, width: i.naturalWidth, complete: i.complete}))));
+  imgs.map(i => ({src: i.currentSrc || i.src, width: i.naturalWidth, complete: i.complete,
+                  alt: i.getAttribute('alt')}))));
 """
 
 DARK_MODE_FILTERS = r"""
@@ -207,8 +209,13 @@ def test_page(page, site, server, driver, shots):
     problems += [f"local file failed: {b}" for b in bad]
     problems += [f"load failed: {f}" for f in failed]
 
-    # Images: every one decodes.
+    # Images: every one decodes, and every one says what it shows to a screen reader. Sphinx puts
+    # the file's path in alt when no description is given, so a path counts as no description
+    # (chapters: cell metadata mystnb.image.alt, CONTRIBUTING "Figures").
     problems += [f"image does not decode: {i['src']}" for i in images if not i["width"]]
+    problems += [f"image without a description (alt {i['alt']!r}): {i['src']}" for i in images
+                 if not (i["alt"] or "").strip()
+                 or re.search(r"(_images/|\.(png|svg|jpe?g|gif)$)", i["alt"].strip(), re.I)]
 
     # Math: MathJax from the build typeset every equation, with no TeX error.
     if mathjax.get("failure"):
