@@ -67,8 +67,9 @@ class Follower:
             return
         seconds = time.perf_counter() - self.started
         self.done[self.current] = seconds
-        n, total = len(self.done), max(len(self.expected), len(self.done))
-        print(f"  {self.stage:<9} {self.current:<22} {seconds:6.0f} s   ({n}/{total}{self._remaining()})", flush=True)
+        n = len(self.done)
+        count = f"{n}/{len(self.expected)}" if len(self.expected) >= n else f"{n}"
+        print(f"  {self.stage:<9} {self.current:<22} {seconds:6.0f} s   ({count}{self._remaining()})", flush=True)
         self.current = None
 
     def _start(self, name: str) -> None:
