@@ -222,3 +222,16 @@ def test_every_pasted_glue_key_is_glued_by_its_chapter():
             if not (built or named):
                 missing.append(f"{page.name}: {chapter}.ipynb::{key}")
     assert not missing, f"pasted glue keys that no chapter glues: {missing}"
+
+
+def test_pasted_glue_names_its_format():
+    # MyST-NB reads {glue:text}`doc.ipynb::key` as key "doc.ipynb:" with format "key" (it splits
+    # at the last colon), so a value pasted from another document needs an explicit format, e.g.
+    # `doc.ipynb::key:s`; without one the strict build fails with "No key 'doc.ipynb:' found".
+    bare = []
+    for page in sorted(ROOT.glob("**/*.md")):
+        if "_build" in page.parts or ".venv" in page.parts:
+            continue
+        bare += [f"{page.name}: {m}" for m in re.findall(r"\{glue:text\}`[\w-]+\.ipynb::\w+`",
+                                                          page.read_text(encoding="utf-8"))]
+    assert not bare, f"cross-document glue without a format (add :s or a number format): {bare}"
