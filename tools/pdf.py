@@ -26,6 +26,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -53,6 +54,13 @@ def _driver():
     return webdriver.Chrome(options=opts, service=service)
 
 
+def _root_page(html_dir: Path) -> str:
+    """The single page itself: Jupyter Book's index.html only redirects to the root document."""
+    index = (html_dir / "index.html").read_text(encoding="utf-8", errors="replace")
+    m = re.search(r"url=([^\"'>\s]+\.html)", index, re.I)
+    return m.group(1) if m and (html_dir / m.group(1)).is_file() else "index.html"
+
+
 def print_pdf(html_dir: Path, out: Path, timeout: float = 300.0) -> dict:
     """Print ``html_dir/index.html`` to ``out``; returns the facts written to ``book.json``."""
     if not (html_dir / "index.html").is_file():
@@ -64,7 +72,7 @@ def print_pdf(html_dir: Path, out: Path, timeout: float = 300.0) -> dict:
     try:
         driver.set_page_load_timeout(timeout)
         driver.set_script_timeout(timeout)
-        driver.get(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        driver.get(f"http://127.0.0.1:{server.server_address[1]}/{_root_page(html_dir)}")
         # MathJax 3 typesets after load; its startup promise resolves when every equation is done.
         state = driver.execute_async_script(
             """const done = arguments[arguments.length - 1];
