@@ -95,3 +95,17 @@ def test_bad_inputs_say_what_is_wrong():
         stats.paired_difference(y, np.zeros(4), np.zeros(4), n_boot=10)
     with pytest.raises(ValueError, match="finite"):
         stats.versus_published(y, np.zeros(4), float("nan"), n_boot=100)
+
+
+def test_identical_seeds_are_one_run_and_relation_words():
+    # A deterministic comparison repeated over seeds has no training noise: the interval must say it
+    # covers the test cases only (a version that resampled identical seeds would report 5 seeds).
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 300)
+    a, b = y + rng.normal(size=300), y + 2 * rng.normal(size=300)
+    d = stats.paired_difference(y, np.stack([a] * 5), np.stack([b] * 5), n_boot=300)
+    assert d.sources == "cases" and d.n_seeds == 1
+    assert d.relation == "above" and d.resolved
+    assert stats.paired_difference(y, b, a, n_boot=300).relation == "below"
+    same = stats.paired_difference(y, a, a + 1e-9 * rng.normal(size=300), n_boot=300)
+    assert same.relation == "within the interval of"
