@@ -8,6 +8,9 @@ Markers (registered in ``pyproject.toml``):
   reason. A file that is present but not the official one still fails.
 * ``slow`` — takes more than a few seconds: trains a model, runs the benchmark command, or compares
   with Keras many times (``pytest -m "not slow"`` leaves them out).
+
+``tests/browser`` (the built book in Chromium) and ``tests/pdf`` (the printed PDF) are collected only
+when named on the command line, so the unit stage (``pytest tests``) never needs a build.
 """
 
 from __future__ import annotations
@@ -22,6 +25,19 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from medtools import data  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+#: Folders collected only when named (``pytest tests/browser``, ``pytest tests/pdf``).
+ONLY_WHEN_NAMED = (HERE / "browser", HERE / "pdf")
+
+
+def pytest_ignore_collect(collection_path, config):
+    path = Path(collection_path).resolve()
+    for folder in ONLY_WHEN_NAMED:
+        if path == folder or folder in path.parents:
+            targets = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+            return None if any(t == folder or folder in t.parents for t in targets) else True
+    return None
 
 
 @pytest.fixture(scope="session")

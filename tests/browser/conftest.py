@@ -4,7 +4,7 @@ The test opens every page of the built HTML in system Chromium (headless, driven
 selenium through the system chromedriver), served by a local ``http.server`` on 127.0.0.1.
 It is a stage of its own, after the book build: ``python -m pytest tests/browser``.
 ``python -m pytest tests`` (the unit stage) does not collect it (see
-``pytest_ignore_collect`` below), so unit tests never need a browser or a build.
+``pytest_ignore_collect`` in ``tests/conftest.py``), so unit tests never need a browser or a build.
 
 Environment variables:
 
@@ -34,16 +34,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
-
-
-def pytest_ignore_collect(collection_path, config):
-    """Collect this folder only when it is named on the command line (``pytest tests/browser``)."""
-    for arg in config.args:
-        target = Path(str(arg).split("::")[0]).resolve()
-        if target == HERE or HERE in target.parents:
-            return None
-    return True
 
 
 def site_dir() -> Path:
