@@ -196,15 +196,18 @@ def test_committed_notebooks_have_no_outputs():
     assert not dirty, f"notebooks committed with outputs or execution counts: {dirty} (run nbstripout on them)"
 
 
+def _book_pages() -> list[Path]:
+    """The book's Markdown pages (not the build output or the virtual environment)."""
+    return [p for p in sorted(ROOT.glob("**/*.md")) if not {"_build", ".venv"} & set(p.parts)]
+
+
 def test_every_pasted_glue_key_is_glued_by_its_chapter():
     # The conclusion pastes 90+ values from other chapters ({glue:text}`chapter.ipynb::key`); a key a
     # chapter renamed or dropped fails only late in the strict build. This finds it in seconds: each
     # key must appear as the first argument of a glue(...) call (or in a loop that builds keys) in
     # that chapter's code.
     missing = []
-    for page in sorted(ROOT.glob("**/*.md")):
-        if "_build" in page.parts or ".venv" in page.parts:
-            continue
+    for page in _book_pages():
         for chapter, key in re.findall(r"\{glue:\w+\}`([\w-]+)\.ipynb::([\w]+)", page.read_text(encoding="utf-8")):
             path = ROOT / "chapters" / f"{chapter}.ipynb"
             if not path.is_file():
@@ -229,9 +232,7 @@ def test_pasted_glue_names_its_format():
     # at the last colon), so a value pasted from another document needs an explicit format, e.g.
     # `doc.ipynb::key:s`; without one the strict build fails with "No key 'doc.ipynb:' found".
     bare = []
-    for page in sorted(ROOT.glob("**/*.md")):
-        if "_build" in page.parts or ".venv" in page.parts:
-            continue
+    for page in _book_pages():
         bare += [f"{page.name}: {m}" for m in re.findall(r"\{glue:text\}`[\w-]+\.ipynb::\w+`",
                                                           page.read_text(encoding="utf-8"))]
     assert not bare, f"cross-document glue without a format (add :s or a number format): {bare}"
