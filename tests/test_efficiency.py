@@ -1,4 +1,5 @@
-"""Tests of medtools.efficiency: latency, LiteRT conversion, distillation, data-parallel training."""
+"""Tests of the medtools.efficiency subpackage: latency, LiteRT conversion, distillation, data-parallel training,
+the scaling study and its command line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from medtools import efficiency as eff
+from medtools.efficiency import cli, scaling, workers
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +207,7 @@ def test_launch_workers_kills_on_timeout(monkeypatch):
         pids.append(p)
         return p
 
-    monkeypatch.setattr(eff.subprocess, "Popen", popen)
+    monkeypatch.setattr(workers.subprocess, "Popen", popen)
     with pytest.raises(TimeoutError, match="did not finish within"):
         eff.launch_workers(["worker"], 2, timeout_s=1)
     assert len(pids) == 2 and all(p.poll() is not None for p in pids)  # both killed and reaped
@@ -307,7 +309,7 @@ def test_scaling_study_pairs_widths_by_seed(medmnist_file, monkeypatch):
         return {"width": width, "seed": seed, "params": width * 10, "test_auc": 0.5, "val_auc": 0.5, "best_epoch": 2,
                 "test_scores": p.tolist()}
 
-    monkeypatch.setattr(eff, "scaling_run", fake_run)
+    monkeypatch.setattr(scaling, "scaling_run", fake_run)
     doc = eff.scaling_study("breastmnist", widths=[3, 6], seeds=[0, 1, 2], n_boot=200)
     assert [s["width"] for s in doc["sizes"]] == [3, 6] and doc["sizes"][1]["test_auc"]["n"] == 3
     assert [(p["a"], p["b"]) for p in doc["paired"]] == [(6, 3), (6, 3)]  # next smaller, then largest vs smallest
@@ -315,7 +317,7 @@ def test_scaling_study_pairs_widths_by_seed(medmnist_file, monkeypatch):
 
 
 def test_main_scaling_writes_the_record(tmp_path, monkeypatch):
-    monkeypatch.setattr(eff, "scaling_study", lambda *a, **k: {"settings": {"args": [a, k]}, "sizes": [], "paired": [],
+    monkeypatch.setattr(cli, "scaling_study", lambda *a, **k: {"settings": {"args": [a, k]}, "sizes": [], "paired": [],
                                                                 "runs": []})
     out = tmp_path / "r.json"
     assert eff.main(["scaling", "--widths", "3,6", "--seeds", "0", "--out", str(out)]) == 0
