@@ -119,21 +119,18 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.leaks": [
         "BENIGN", "CATEGORIES", "MIN_SUBSTRING", "Identifier", "Leak", "LeakReport", "check", "collect", "search",
     ],
-    "medtools.privacy": [
-        "average_weights", "dirichlet_split", "dp_epsilon", "dp_membership_auc_bound", "dp_membership_tpr_bound",
-        "dp_noise_multiplier", "dp_train", "federated_averaging", "membership_auc", "model_bytes",
-        "per_example_gradients", "per_example_loss", "privatise", "small_cnn",
+    # --- medtools.privacy (chapter privacy)
+    "medtools.privacy.federated": ["average_weights", "dirichlet_split", "federated_averaging", "model_bytes", "small_cnn"],
+    "medtools.privacy.dp": ["dp_epsilon", "dp_noise_multiplier", "dp_train", "per_example_gradients", "privatise"],
+    "medtools.privacy.membership": [
+        "dp_membership_auc_bound", "dp_membership_tpr_bound", "membership_auc", "per_example_loss",
     ],
-    # --- medtools.efficiency (chapter efficiency); the package re-exports its modules
-    "medtools.efficiency.latency": ["Latency", "keras_runner", "measure_latency"],
-    "medtools.efficiency.litert": [
-        "keras_weights_size", "litert_predict", "litert_runner", "litert_tensors", "logit_model", "to_litert",
+    "medtools.efficiency": [
+        "Latency", "SCALING_WIDTHS", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel",
+        "free_ports", "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner",
+        "litert_tensors", "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker",
+        "scaling_model", "scaling_run", "scaling_study", "tf_config", "to_litert",
     ],
-    "medtools.efficiency.distill": ["distillation_loss", "distillation_targets", "prob_to_logit"],
-    "medtools.efficiency.scaling": ["SCALING_WIDTHS", "scaling_model", "scaling_run", "scaling_study"],
-    "medtools.efficiency.distributed": ["fit_data_parallel", "run_mirrored", "run_multiworker"],
-    "medtools.efficiency.workers": ["WorkerResult", "free_ports", "launch_workers", "tf_config"],
-    "medtools.efficiency.cli": ["main"],
     "medtools.explain": [
         "cascading_randomization", "conv_layers", "default_layer", "energy_inside", "find_layer", "grad_cam",
         "integrated_gradients", "occlusion", "pointing_hit", "rank_correlation", "reinitialize", "ssim",
@@ -146,7 +143,7 @@ SUBPACKAGES: dict[str, list[str]] = {
     ],
     "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation", "segmentation", "shift"],
     "medtools.models": ["article", "compact", "counting", "sequence", "transformer", "unet", "ordinal"],
-    "medtools.efficiency": ["latency", "litert", "distill", "scaling", "distributed", "workers", "cli"],
+    "medtools.privacy": ["federated", "dp", "membership"],
 }
 for _pkg, _modules in SUBPACKAGES.items():
     PUBLIC[_pkg] = sorted(name for m in _modules for name in PUBLIC[f"{_pkg}.{m}"])
