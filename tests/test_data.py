@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import medtools.data as d
-from medtools import _registry
+from medtools.data import _registry, medmnist
 
 PNEUMONIA_MD5 = "28209eda62fecd6e6a2d98b1501bb15f"
 
@@ -26,7 +26,7 @@ def tmp_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv(d.DATA_DIR_ENV, str(tmp_path))
     monkeypatch.delenv(d.OFFLINE_ENV, raising=False)
     monkeypatch.setattr(_registry, "url_for", lambda name, size: f"http://127.0.0.1:9/{name}_{size}.npz")
-    d._VERIFIED.clear()
+    medmnist._VERIFIED.clear()
     return tmp_path
 
 

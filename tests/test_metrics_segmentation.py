@@ -9,7 +9,7 @@ from scipy.spatial.distance import cdist
 from sklearn.metrics import f1_score, jaccard_score, recall_score, roc_auc_score
 
 from medtools.metrics import segmentation as seg
-from medtools.phantoms import vessel_tree
+from medtools.data.phantoms import vessel_tree
 
 
 @pytest.fixture(scope="module")

@@ -25,26 +25,36 @@ PUBLIC: dict[str, list[str]] = {
         "COLAB_EXTRAS", "COLAB_NO_DEPS", "REPOSITORY_URL", "colab_badge", "colab_cell", "glue", "markdown_table",
         "sample_xrays", "setup", "show_source", "write_colab_cells",
     ],
-    "medtools.plots": ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"],
-    "medtools.evalplots": ["confusion_matrix_plot", "reliability_diagram", "roc_pr_curves"],
-    "medtools.widgets": [  # chapters keras_classifier, background
-        "MAX_PANELS", "SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer",
-        "threshold_panels",
+    # --- medtools.plots (chapters background, keras_classifier, and every chapter's figures)
+    "medtools.plots.style": ["PALETTE", "use_style"],
+    "medtools.plots.images": ["class_balance", "image_grid", "volume_slices"],
+    "medtools.plots.evaluation": [
+        "MAX_PANELS", "confusion_matrix_plot", "reliability_diagram", "roc_pr_curves", "threshold_panels",
     ],
-    "medtools.data": [
-        "AUGMENTATION_POLICIES", "DATA_DIR_ENV", "OFFLINE_ENV", "SIZES_2D", "SIZES_3D", "SPLITS",
-        "DataError", "DatasetInfo", "Split", "Splits", "article_augmentation", "augmentation", "available", "data_dir", "fetch",
-        "info", "load", "make_dataset", "md5sum", "read_npz", "to_float",
+    "medtools.plots.widgets": ["SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer"],
+    # --- medtools.data (chapters background, concepts, workflow, segmentation)
+    "medtools.data.medmnist": [
+        "DATA_DIR_ENV", "OFFLINE_ENV", "SIZES_2D", "SIZES_3D", "SPLITS", "DataError", "DatasetInfo", "Split", "Splits",
+        "available", "data_dir", "fetch", "info", "load", "md5sum", "read_npz",
     ],
+    "medtools.data.augment": ["AUGMENTATION_POLICIES", "article_augmentation", "augmentation"],
+    "medtools.data.pipeline": ["make_dataset", "to_float"],
     "medtools.train": [
         "CACHE_DIR_ENV", "NUMERIC_ENV", "balanced_class_weights", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba",
         "set_seed",
     ],
     "medtools.callbacks": ["EpochMetrics", "TrainingProgress"],
     "medtools.stats": ["Difference", "MeanSD", "auc_counts", "paired_difference", "versus_published"],
-    "medtools.dicom": [
-        "DecodeFailedError", "DecoderInfo", "DicomError", "DicomImage", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError", "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError", "UnsupportedPhotometricError", "WINDOWS", "Window", "canonical", "decoders", "load", "lossy_reasons", "outcome", "pixel_to_patient", "plane", "pydicom_test_files", "resample", "survey", "to_model_input", "window",
+    # --- medtools.dicom (chapters dicom, deidentification); the package re-exports the reader's modules
+    "medtools.dicom.errors": [
+        "DecodeFailedError", "DicomError", "ERROR_KINDS", "MalformedError", "NoDecoderError", "NoGeometryError",
+        "NoPixelDataError", "NotAFileError", "NotDicomError", "NotHounsfieldError", "TruncatedError",
+        "UnsupportedPhotometricError",
     ],
+    "medtools.dicom.image": ["DicomImage", "WINDOWS", "Window", "window"],
+    "medtools.dicom.transfer": ["DecoderInfo", "decoders", "lossy_reasons"],
+    "medtools.dicom.reader": ["load", "outcome", "pydicom_test_files", "survey"],
+    "medtools.dicom.geometry": ["canonical", "pixel_to_patient", "plane", "resample", "to_model_input"],
     "medtools.benchmark": [
         "DATASETS", "IMAGE_SIZE", "MODELS", "SPEC_VERSION", "DatasetConfig", "ModelConfig", "RunResult",
         "article_augmentation", "build_model", "main", "make_augmentation", "run_config", "run_many", "search", "summarise",
@@ -103,20 +113,22 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.models.unet": ["unet"],
     # --- chapter segmentation
-    "medtools.chase": [
+    "medtools.data.chase": [
         "CHASE_DIR_ENV", "OFFICIAL_PAGE", "SHA256", "TEST_CHILDREN", "TRAIN_CHILDREN", "ChaseError", "ChaseImage",
         "chase_dir", "fov_mask", "image_names", "load_chase", "split_children", "verify_chase",
     ],
-    "medtools.phantoms": ["vessel_tree"],
+    "medtools.data.phantoms": ["vessel_tree"],
     "medtools.scarcity": [
         "contrastive_augmentation", "encoder_features", "fit_linear_probe", "flip_labels", "mixup_batch", "nt_xent_loss",
         "pretrain_simclr", "probe_scores", "stratified_subset", "train_steps", "training_batches",
     ],
-    "medtools.deid": [
+    "medtools.dicom.deid.profile": [
         "BASIC_PROFILE", "BURNED_IN_RISK", "EDITION", "KEEP_TEXT", "TABLE_E1_1", "DeidReport", "Refused",
-        "attribute_actions", "conformance", "deidentify", "deidentify_file", "deidentify_fileset", "remap_uid",
+        "deidentify", "deidentify_file", "remap_uid",
     ],
-    "medtools.leaks": [
+    "medtools.dicom.deid.fileset": ["deidentify_fileset"],
+    "medtools.dicom.deid.conformance": ["attribute_actions", "conformance"],
+    "medtools.dicom.leaks": [
         "BENIGN", "CATEGORIES", "MIN_SUBSTRING", "Identifier", "Leak", "LeakReport", "check", "collect", "search",
     ],
     # --- medtools.privacy (chapter privacy)
@@ -125,12 +137,16 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.privacy.membership": [
         "dp_membership_auc_bound", "dp_membership_tpr_bound", "membership_auc", "per_example_loss",
     ],
-    "medtools.efficiency": [
-        "Latency", "SCALING_WIDTHS", "WorkerResult", "distillation_loss", "distillation_targets", "fit_data_parallel",
-        "free_ports", "keras_runner", "keras_weights_size", "launch_workers", "litert_predict", "litert_runner",
-        "litert_tensors", "logit_model", "main", "measure_latency", "prob_to_logit", "run_mirrored", "run_multiworker",
-        "scaling_model", "scaling_run", "scaling_study", "tf_config", "to_litert",
+    # --- medtools.efficiency (chapter efficiency); the package re-exports its modules
+    "medtools.efficiency.latency": ["Latency", "keras_runner", "measure_latency"],
+    "medtools.efficiency.litert": [
+        "keras_weights_size", "litert_predict", "litert_runner", "litert_tensors", "logit_model", "to_litert",
     ],
+    "medtools.efficiency.distill": ["distillation_loss", "distillation_targets", "prob_to_logit"],
+    "medtools.efficiency.scaling": ["SCALING_WIDTHS", "scaling_model", "scaling_run", "scaling_study"],
+    "medtools.efficiency.distributed": ["fit_data_parallel", "run_mirrored", "run_multiworker"],
+    "medtools.efficiency.workers": ["WorkerResult", "free_ports", "launch_workers", "tf_config"],
+    "medtools.efficiency.cli": ["main"],
     "medtools.explain": [
         "cascading_randomization", "conv_layers", "default_layer", "energy_inside", "find_layer", "grad_cam",
         "integrated_gradients", "occlusion", "pointing_hit", "rank_correlation", "reinitialize", "ssim",
@@ -138,11 +154,16 @@ PUBLIC: dict[str, list[str]] = {
 }
 
 SUBPACKAGES: dict[str, list[str]] = {
+    "medtools.data": ["medmnist", "augment", "pipeline"],  # chase and phantoms are imported by name
+    "medtools.plots": ["style", "images", "evaluation", "widgets"],
     "medtools.reference": [
         "activations", "windows", "conv", "pooling", "recurrent", "attention", "losses", "optim",
     ],
     "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation", "segmentation", "shift"],
     "medtools.models": ["article", "compact", "counting", "sequence", "transformer", "unet", "ordinal"],
+    "medtools.efficiency": ["latency", "litert", "distill", "scaling", "distributed", "workers", "cli"],
+    "medtools.dicom": ["errors", "image", "transfer", "reader", "geometry"],
+    "medtools.dicom.deid": ["profile", "fileset", "conformance"],
     "medtools.privacy": ["federated", "dp", "membership"],
 }
 for _pkg, _modules in SUBPACKAGES.items():

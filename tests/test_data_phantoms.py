@@ -1,11 +1,11 @@
-"""medtools.phantoms: synthetic vessel trees."""
+"""medtools.data.phantoms: synthetic vessel trees."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from medtools.phantoms import vessel_tree
+from medtools.data.phantoms import vessel_tree
 
 
 def test_shapes_types_and_determinism():

@@ -171,7 +171,7 @@ def chase_dir() -> Path:
     if env:
         root = Path(env).expanduser()
     else:
-        from medtools.data import data_dir
+        from medtools.data.medmnist import data_dir
 
         root = data_dir().parent / "chase_db1"
     return root / "CHASEDB1" if (root / "CHASEDB1").is_dir() else root

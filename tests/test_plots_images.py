@@ -1,4 +1,4 @@
-"""Tests of medtools.plots: figures are built with the right number of panels and errors are clear."""
+"""Tests of medtools.plots.images and .style: figures are built with the right number of panels and errors are clear."""
 
 from __future__ import annotations
 

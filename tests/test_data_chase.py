@@ -1,11 +1,11 @@
-"""medtools.chase: checksums, split, FOV masks, errors (data tests skip without the files)."""
+"""medtools.data.chase: checksums, split, FOV masks, errors (data tests skip without the files)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from medtools import chase
+from medtools.data import chase
 
 
 def test_checksum_list_is_the_84_official_files():

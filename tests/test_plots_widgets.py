@@ -1,4 +1,4 @@
-"""Tests of medtools.widgets (chapters keras_classifier and background): the static stand-ins have the
+"""Tests of medtools.plots.widgets and threshold_panels (chapters keras_classifier and background): the static stand-ins have the
 expected panels, moving a slider changes what is shown as the metrics say, and bad input is refused."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from medtools import metrics, widgets  # noqa: E402
+from medtools import metrics, plots  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -46,7 +46,7 @@ def counts_of(m: dict) -> list[int]:
 def test_threshold_panels_show_the_counts_of_each_threshold(scores):
     y, p = scores
     ts = (0.1, 0.3, 0.5, 0.7)
-    fig = widgets.threshold_panels(y, p, ts, label_names=("normal", "pneumonia"), name="seed 0", title="test")
+    fig = plots.threshold_panels(y, p, ts, label_names=("normal", "pneumonia"), name="seed 0", title="test")
     ax_roc, *cms = fig.axes
     assert len(cms) == 4
     assert ax_roc.get_xlabel().startswith("false positive rate")
@@ -64,14 +64,14 @@ def test_threshold_panels_show_the_counts_of_each_threshold(scores):
         assert point.get_ydata()[0] == pytest.approx(m["sensitivity"])
     assert counts_shown(cms[0]) != counts_shown(cms[-1])
     plt.close(fig)
-    fig = widgets.threshold_panels(y[:, None], p[:, None], [0.5])  # columns, one threshold
+    fig = plots.threshold_panels(y[:, None], p[:, None], [0.5])  # columns, one threshold
     assert len(fig.axes) == 2
     plt.close(fig)
 
 
 def test_threshold_explorer_follows_the_slider(scores):
     y, p = scores
-    ex = widgets.threshold_explorer(y, p, threshold=0.3, label_names=("normal", "pneumonia"))
+    ex = plots.threshold_explorer(y, p, threshold=0.3, label_names=("normal", "pneumonia"))
     assert ex.slider.min == 0.0 and ex.slider.max == 1.0 and ex.slider.value == 0.3
     first = metrics.threshold_metrics(y, p, 0.3)
     assert {k: ex.state[k] for k in first} == first
@@ -115,7 +115,7 @@ def test_threshold_explorer_follows_the_slider(scores):
 )
 def test_threshold_explorer_refuses_bad_input(y, p, kwargs, error, match):
     with pytest.raises(error, match=match):
-        widgets.threshold_explorer(np.asarray(y), np.asarray(p), **kwargs)
+        plots.threshold_explorer(np.asarray(y), np.asarray(p), **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -132,30 +132,30 @@ def test_threshold_explorer_refuses_bad_input(y, p, kwargs, error, match):
 def test_threshold_panels_refuses_bad_thresholds(scores, thresholds, error, match):
     y, p = scores
     with pytest.raises(error, match=match):
-        widgets.threshold_panels(y, p, thresholds)
+        plots.threshold_panels(y, p, thresholds)
     with pytest.raises(ValueError, match="binary labels"):
-        widgets.threshold_panels(y * 2, p)
+        plots.threshold_panels(y * 2, p)
 
 
 # -- slice_montage / slice_slider ------------------------------------------------------------------
 
 
 def test_slice_montage_shows_evenly_spaced_slices(volume):
-    fig = widgets.slice_montage(volume, n=3, title="t")
+    fig = plots.slice_montage(volume, n=3, title="t")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["slice 0", "slice 2", "slice 4"]  # np.linspace(0, 4, 3)
     assert fig._suptitle.get_text() == "t"
     # one grey scale for all slices: voxel / max, as shown
     assert np.allclose(fig.axes[1].images[0].get_array(), volume[2] / volume.max())
     plt.close(fig)
-    fig = widgets.slice_montage(volume[..., None], n=7, axis=2, ncols=4)  # (D, H, W, 1), every slice of axis 2
+    fig = plots.slice_montage(volume[..., None], n=7, axis=2, ncols=4)  # (D, H, W, 1), every slice of axis 2
     assert len(fig.axes) == 8 and [ax.get_title() for ax in fig.axes[:7]] == [f"slice {i}" for i in range(7)]
     assert np.allclose(fig.axes[6].images[0].get_array(), volume[:, :, 6] / volume.max())
     plt.close(fig)
 
 
 def test_slice_slider_follows_the_slider(volume):
-    sv = widgets.slice_slider(volume)
+    sv = plots.slice_slider(volume)
     assert (sv.slider.min, sv.slider.max, sv.slider.value) == (0, 4, 2)  # the middle slice first
     assert sv.state["index"] == 2 and np.array_equal(sv.state["image"], volume[2])
     png = bytes(sv.image.value)
@@ -166,11 +166,11 @@ def test_slice_slider_follows_the_slider(volume):
     assert sv.figure.axes[0].get_title() == "slice 4 of 5 (axis 0)"
     assert bytes(sv.image.value) != png
 
-    sv = widgets.slice_slider(volume[..., None].astype(np.float32) / 255, axis=-1, index=0, title="w")
+    sv = plots.slice_slider(volume[..., None].astype(np.float32) / 255, axis=-1, index=0, title="w")
     assert (sv.slider.max, sv.state["axis"]) == (6, 2)
     sv.slider.value = 5
     assert np.allclose(sv.state["image"], volume[:, :, 5] / 255)
-    sv = widgets.slice_slider(volume, axis=1)
+    sv = plots.slice_slider(volume, axis=1)
     assert sv.slider.max == 5 and np.array_equal(sv.state["image"], volume[:, 3, :])
 
 
@@ -190,20 +190,20 @@ def test_slice_slider_follows_the_slider(volume):
 )
 def test_slice_functions_refuse_bad_volumes(vol, kwargs, error, match):
     with pytest.raises(error, match=match):
-        widgets.slice_slider(vol, **kwargs)
+        plots.slice_slider(vol, **kwargs)
     with pytest.raises(error, match=match):
-        widgets.slice_montage(vol, n=1, **kwargs)
+        plots.slice_montage(vol, n=1, **kwargs)
 
 
 def test_slice_index_and_n_must_fit_the_volume(volume):
     with pytest.raises(ValueError, match="index must be an int from 0 to 4"):
-        widgets.slice_slider(volume, index=5)
+        plots.slice_slider(volume, index=5)
     with pytest.raises(ValueError, match="n must be an int from 1 to 7"):
-        widgets.slice_montage(volume, n=8, axis=2)
+        plots.slice_montage(volume, n=8, axis=2)
     with pytest.raises(ValueError, match="n must be"):
-        widgets.slice_montage(volume, n=0)
+        plots.slice_montage(volume, n=0)
     with pytest.raises(ValueError, match="ncols must be a positive int"):
-        widgets.slice_montage(volume, n=2, ncols=0)
+        plots.slice_montage(volume, n=2, ncols=0)
 
 
 @pytest.mark.data
@@ -213,9 +213,9 @@ def test_on_an_adrenalmnist3d_volume(medmnist_file):
     medmnist_file("adrenalmnist3d")
     x = data.load("adrenalmnist3d", download=False).train.x
     assert x.shape[1:] == (28, 28, 28)
-    sv = widgets.slice_slider(x[0])
+    sv = plots.slice_slider(x[0])
     assert sv.slider.max == 27 and np.array_equal(sv.state["image"], x[0, 14])
-    fig = widgets.slice_montage(data.to_float(x[:1])[0], n=28, ncols=7)  # (28, 28, 28, 1) float
+    fig = plots.slice_montage(data.to_float(x[:1])[0], n=28, ncols=7)  # (28, 28, 28, 1) float
     assert len(fig.axes) == 28
     plt.close(fig)
 
@@ -230,12 +230,12 @@ def test_the_stand_ins_work_without_ipywidgets():
         "import matplotlib\n"
         "matplotlib.use('Agg')\n"
         "import numpy as np\n"
-        "from medtools import widgets\n"
+        "from medtools import plots\n"
         "y = np.array([0, 1, 0, 1]); p = np.array([0.2, 0.8, 0.6, 0.4])\n"
-        "assert len(widgets.threshold_panels(y, p, (0.5,)).axes) == 2\n"
-        "assert len(widgets.slice_montage(np.zeros((4, 4, 4)), n=2).axes) == 2\n"
+        "assert len(plots.threshold_panels(y, p, (0.5,)).axes) == 2\n"
+        "assert len(plots.slice_montage(np.zeros((4, 4, 4)), n=2).axes) == 2\n"
         "try:\n"
-        "    widgets.threshold_explorer(y, p)\n"
+        "    plots.threshold_explorer(y, p)\n"
         "except ImportError:\n"
         "    pass\n"
         "else:\n"

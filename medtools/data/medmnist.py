@@ -1,6 +1,7 @@
-"""The one way every chapter gets data: official MedMNIST files, verified and cached.
+"""MedMNIST: the registry of datasets, verified download and cache, and loading the official splits.
 
 Introduced in the chapter *A first look at medical images* (``chapters/background``).
+Re-exported by :mod:`medtools.data` (chapters call ``data.load``, ``data.info``, ...).
 
 * :func:`info` / :func:`available` — the registry of MedMNIST v2/v3 datasets
   (2D sets at 28/64/128/224 pixels, 3D sets at 28/64 voxels).
@@ -8,8 +9,6 @@ Introduced in the chapter *A first look at medical images* (``chapters/backgroun
   cache folder if it is missing. The MD5 is checked after download and before
   every use.
 * :func:`load` — the official train/val/test splits as NumPy arrays.
-* :func:`make_dataset` / :func:`augmentation` — ``tf.data`` pipelines with
-  optional Keras 3 preprocessing-layer augmentation.
 
 The cache folder is ``$MEDTOOLS_DATA_DIR`` if set, else the user cache directory
 (``platformdirs.user_cache_dir("medtools")/medmnist``). To work offline, point
@@ -24,15 +23,10 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from medtools import _registry
-
-if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
-    import keras
-    import tensorflow as tf
+from medtools.data import _registry
 
 DATA_DIR_ENV = "MEDTOOLS_DATA_DIR"
 OFFLINE_ENV = "MEDTOOLS_OFFLINE"
@@ -41,7 +35,6 @@ SIZES_2D = (28, 64, 128, 224)
 SIZES_3D = (28, 64)
 
 __all__ = [
-    "AUGMENTATION_POLICIES",
     "DATA_DIR_ENV",
     "OFFLINE_ENV",
     "SIZES_2D",
@@ -51,17 +44,13 @@ __all__ = [
     "DatasetInfo",
     "Split",
     "Splits",
-    "article_augmentation",
-    "augmentation",
     "available",
     "data_dir",
     "fetch",
     "info",
     "load",
-    "make_dataset",
     "md5sum",
     "read_npz",
-    "to_float",
 ]
 
 
@@ -352,159 +341,3 @@ def load(name: str, size: int = 28, *, download: bool | None = None) -> Splits:
             y = y[:, 0]
         out[s] = Split(arrays[f"{s}_images"], y)
     return Splits(meta, size, out["train"], out["val"], out["test"])
-
-
-# ---------------------------------------------------------------------------
-# tf.data pipelines
-# ---------------------------------------------------------------------------
-
-AUGMENTATION_POLICIES = ("none", "xray", "ultrasound", "fundus")
-
-
-def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None:
-    """A Keras 3 preprocessing-layer augmentation suited to a modality.
-
-    * ``"xray"`` (chest radiographs): small rotations (±5°), shifts (±5 %) and zooms
-      (±10 %), brightness/contrast jitter; **no flips** — a mirrored chest puts the
-      heart on the wrong side (dextrocardia), a different anatomy.
-    * ``"ultrasound"``: the same plus horizontal flips (probe orientation is arbitrary
-      left/right on a B-mode image).
-    * ``"fundus"`` (retinal photographs): horizontal flips (a mirrored right eye looks like a
-      left eye), rotations of at most ±10° (a tilted head or camera); no vertical flips or
-      large rotations — they move the optic disc above or below the macula, an orientation a
-      fundus photograph does not show (chapter *Grading for treatment decisions*).
-    * ``"none"``: returns None.
-
-    The layers act only when called with ``training=True``. Input: float images
-    ``(B, H, W, C)`` in [0, 1].
-    """
-    import keras
-
-    if policy not in AUGMENTATION_POLICIES:
-        raise ValueError(
-            f"Unknown augmentation policy {policy!r}; use one of {', '.join(AUGMENTATION_POLICIES)}."
-        )
-    if policy == "none":
-        return None
-    layers: list[Any] = []
-    if policy == "fundus":
-        layers += [
-            keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed + 1),
-        ]
-    else:
-        if policy == "ultrasound":
-            layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
-        layers += [
-            keras.layers.RandomRotation(5 / 360, fill_mode="nearest", seed=seed + 1),
-            keras.layers.RandomTranslation(0.05, 0.05, fill_mode="nearest", seed=seed + 2),
-            keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=seed + 3),
-        ]
-    layers += [
-        keras.layers.RandomBrightness(0.1, value_range=(0.0, 1.0), seed=seed + 4),
-        keras.layers.RandomContrast(0.1, seed=seed + 5),
-    ]
-    return keras.Sequential(layers, name=f"augment_{policy}")
-
-
-def article_augmentation(seed: int = 0) -> keras.Sequential:
-    """The article's ``ImageDataGenerator`` augmentation, as Keras 3 preprocessing layers.
-
-    Introduced in the chapter *The article's Keras classifier* (``chapters/keras_classifier``).
-    ``rotation_range=20`` → ``RandomRotation(±20°)``; ``width/height_shift_range=0.2`` →
-    ``RandomTranslation(±20 %)``; ``zoom_range=0.2`` → ``RandomZoom(±20 %)`` in each
-    direction; ``horizontal_flip=True`` → ``RandomFlip("horizontal")``;
-    ``fill_mode='nearest'`` kept. ``shear_range=0.2`` is dropped: Keras 2 read it as a
-    shear angle of 0.2 *degrees*, a no-op at 28 or 150 pixels. ``rescale=1./255`` is
-    done by :func:`make_dataset`. Input: float images ``(B, H, W, C)`` in [0, 1].
-    """
-    import keras
-    from keras import layers
-
-    return keras.Sequential(
-        [
-            layers.RandomRotation(20 / 360, fill_mode="nearest", seed=seed),
-            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", seed=seed + 1),
-            layers.RandomZoom(0.2, 0.2, fill_mode="nearest", seed=seed + 2),
-            layers.RandomFlip("horizontal", seed=seed + 3),
-        ],
-        name="augment_article",
-    )
-
-
-def to_float(x: np.ndarray) -> np.ndarray:
-    """uint8 images → float32 in [0, 1] with a trailing channel axis.
-
-    ``(N, H, W)`` → ``(N, H, W, 1)``; ``(N, H, W, 3)`` keeps its shape;
-    ``(N, D, H, W)`` volumes → ``(N, D, H, W, 1)``.
-    """
-    x = np.asarray(x)
-    if x.dtype != np.uint8:
-        raise TypeError(f"Expected uint8 images as loaded by medtools.data.load, got {x.dtype}.")
-    out = x.astype(np.float32) / 255.0
-    if out.ndim == 3 or (out.ndim == 4 and out.shape[-1] not in (1, 3)):
-        out = out[..., None]
-    return out
-
-
-def _op_determinism_enabled() -> bool:
-    """Whether ``tf.config.experimental.enable_op_determinism()`` is in force (False if unknown)."""
-    try:
-        from tensorflow.python.framework.config import is_op_determinism_enabled
-    except ImportError:  # a TensorFlow without the private helper: keep the parallel map
-        return False
-    return bool(is_op_determinism_enabled())
-
-
-def make_dataset(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    training: bool,
-    batch_size: int = 64,
-    seed: int = 0,
-    augment: keras.Sequential | str | None = None,
-    cache: bool = True,
-) -> tf.data.Dataset:
-    """A ``tf.data`` pipeline over one split.
-
-    Steps: scale uint8 → float32 in [0, 1] and add a channel axis
-    (:func:`to_float`); cache; shuffle with a fixed ``seed`` (training split only);
-    batch; augment (training split only, if ``augment`` is given); prefetch.
-
-    Args:
-        x: uint8 images ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, D, H, W)``.
-        y: labels ``(N,)`` or ``(N, k)``; cast to float32 (for sigmoid/BCE heads).
-        training: True only for the training split: enables shuffling and augmentation.
-        batch_size: images per batch.
-        seed: shuffle seed (the order is the same on every run; reshuffled each epoch).
-        augment: a Keras preprocessing model, or a policy name for :func:`augmentation`.
-        cache: cache the scaled tensors in memory.
-
-    Returns:
-        A dataset of ``(images float32 (B, …, C), labels float32)`` batches.
-    """
-    import tensorflow as tf
-
-    x = np.asarray(x)
-    y = np.asarray(y)
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels.")
-    ds = tf.data.Dataset.from_tensor_slices((to_float(x), y.astype(np.float32)))
-    if cache:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    if isinstance(augment, str):
-        augment = augmentation(augment, seed=seed)
-    if training and augment is not None:
-        aug = augment
-        # Under op determinism (medtools.train.set_seed) tf.data runs a map with random ops
-        # serially anyway: it rewrites the parallel map into a serial one, and TF 2.21's rewrite
-        # copies an attribute the serial op lacks and logs an error-looking line
-        # ("NodeDef mentions attribute use_unbounded_threadpool ...") for every pipeline. Asking
-        # for the serial map directly is the same computation (the same numbers) without the line.
-        serial = _op_determinism_enabled()
-        ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=None if serial else tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)

@@ -4,8 +4,8 @@ Two widgets, each with a static stand-in:
 
 * :func:`threshold_explorer` — a slider for the decision threshold of a binary classifier,
   driving its confusion matrix and its operating point on the ROC curve; stand-in:
-  :func:`threshold_panels`. Introduced in the chapter *The article's Keras classifier*
-  (``chapters/keras_classifier``), next to the operating point chosen on validation data.
+  :func:`medtools.plots.threshold_panels`. Introduced in the chapter *The article's Keras
+  classifier* (``chapters/keras_classifier``), next to the operating point chosen on validation data.
 * :func:`slice_slider` — a slider over the slices of a 3-D volume (AdrenalMNIST3D); stand-in:
   :func:`slice_montage`. Introduced in the chapter *A first look at medical images*
   (``chapters/background``); the chapter *Recurrent networks* (``chapters/rnn``) reads the
@@ -14,13 +14,13 @@ Two widgets, each with a static stand-in:
 The widgets need a running kernel (JupyterLab, Colab, VS Code). The HTML book does not render
 widgets (``nb_ipywidgets_js`` is off in ``_config.yml``: it would load JavaScript from CDNs),
 so each chapter shows the static stand-in next to the widget. ipywidgets is imported inside
-the two widget functions only: ``import medtools.widgets`` and the stand-ins work without it.
+the two widget functions only: ``import medtools.plots`` and the stand-ins work without it.
 
 The computations are the package's own: :func:`medtools.metrics.threshold_metrics` for the
-counts and rates at a threshold, :func:`medtools.evalplots.roc_pr_curves` and
-:func:`medtools.evalplots.confusion_matrix_plot` for the panels, :func:`medtools.plots.image_grid`
+counts and rates at a threshold, :func:`medtools.plots.roc_pr_curves` and
+:func:`medtools.plots.confusion_matrix_plot` for the panels, :func:`medtools.plots.image_grid`
 for the montage. Each widget keeps what it shows in a ``state`` dict, so a test (or a reader)
-can check the displayed numbers without looking at pixels.
+can check the displayed numbers without looking at pixels. Re-exported by :mod:`medtools.plots`.
 """
 
 from __future__ import annotations
@@ -30,57 +30,24 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from medtools import evalplots, metrics, plots
-from medtools.arrays import as_labels, as_scores, same_shape
+from medtools import metrics
+from medtools.plots.evaluation import (
+    _check_binary,
+    _check_label_names,
+    _check_threshold,
+    _roc_panel,
+    confusion_matrix_plot,
+)
+from medtools.plots.images import image_grid
+from medtools.plots.style import PALETTE
 
-__all__ = [
-    "MAX_PANELS", "SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer",
-    "threshold_panels",
-]
-
-#: Colours of the operating points of :func:`threshold_panels` (Okabe–Ito, no yellow: titles use them).
-_POINT_COLOURS = [plots.PALETTE[i] for i in (1, 2, 3, 4, 5, 7)]
-
-#: Most thresholds :func:`threshold_panels` draws (one confusion matrix and one colour each).
-MAX_PANELS = len(_POINT_COLOURS)
-
+__all__ = ["SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer"]
 
 # -- input checks ---------------------------------------------------------------------------------
-
-
-def _check_binary(y_true: ArrayLike, p_score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Labels int64 ``(N,)`` in {0, 1} with both classes, probabilities float64 ``(N,)`` in [0, 1]."""
-    y = as_labels(y_true, "y_true")
-    p = as_scores(p_score, "p_score", prob=True)
-    same_shape(y, p, "y_true", "p_score")
-    if y.min() == y.max():
-        raise ValueError(
-            f"y_true holds only label {int(y[0])}; the ROC curve needs both classes. "
-            "Pass a split with positives and negatives (e.g. the test split)."
-        )
-    return y, p
-
-
-def _check_threshold(t: Any, name: str = "threshold") -> float:
-    """A threshold as a float in [0, 1] (probabilities are thresholded, not logits)."""
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1], got {t!r}.")
-    t = float(t)
-    if not (math.isfinite(t) and 0.0 <= t <= 1.0):
-        raise ValueError(f"{name} must lie in [0, 1] (a probability threshold), got {t!r}.")
-    return t
-
-
-def _check_label_names(label_names: Sequence[str]) -> tuple[str, str]:
-    if isinstance(label_names, str) or len(label_names) != 2:
-        raise ValueError(f"label_names must be two names (class 0, class 1), got {label_names!r}.")
-    return str(label_names[0]), str(label_names[1])
 
 
 def _check_volume(volume: ArrayLike) -> np.ndarray:
@@ -128,12 +95,6 @@ def _png(fig: Figure, width_px: int) -> bytes:
 # -- the decision threshold (chapter keras_classifier) --------------------------------------------
 
 
-def _roc_panel(ax: Axes, y: np.ndarray, p: np.ndarray, name: str, points: dict[str, tuple[float, float]]) -> None:
-    """The ROC panel of :func:`medtools.evalplots.roc_pr_curves`, with its PR panel thrown away."""
-    scratch = Figure().add_subplot()  # roc_pr_curves draws ROC and PR; only the ROC is wanted here
-    evalplots.roc_pr_curves(y, {name: p}, points=points, axes=(ax, scratch))
-
-
 def _rates_line(m: dict[str, float | int]) -> str:
     def pct(x: float) -> str:
         return "n/a" if math.isnan(x) else f"{100 * x:.1f} %"
@@ -151,8 +112,8 @@ def _threshold_figure(
     fig = Figure(figsize=(8.4, 3.8))
     ax_roc, ax_cm = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     _roc_panel(ax_roc, y, p, name, {f"threshold {t:.2f}": (state["fpr"], state["tpr"])})
-    evalplots.confusion_matrix_plot((m["tn"], m["fp"], m["fn"], m["tp"]), names, ax=ax_cm,
-                                    title=f"predict {names[1]} when p ≥ {t:.2f}")
+    confusion_matrix_plot((m["tn"], m["fp"], m["fn"], m["tp"]), names, ax=ax_cm,
+                          title=f"predict {names[1]} when p ≥ {t:.2f}")
     fig.tight_layout()
     return fig, state
 
@@ -253,7 +214,7 @@ def threshold_explorer(
     becomes a decision at a threshold ``t`` (predict label 1 when ``p >= t``, the rule of
     :func:`medtools.metrics.threshold_metrics`); moving ``t`` moves the operating point along
     the ROC curve and trades false negatives for false positives. The HTML book does not show
-    widgets; :func:`threshold_panels` is the static stand-in.
+    widgets; :func:`medtools.plots.threshold_panels` is the static stand-in.
 
     Args:
         y_true: ``(N,)`` or ``(N, 1)`` labels in {0, 1} (ints, floats or bools), both classes present.
@@ -284,78 +245,6 @@ def threshold_explorer(
     return ThresholdExplorer(y, p, t, names, str(name), step, bool(continuous_update))
 
 
-def threshold_panels(
-    y_true: ArrayLike,
-    p_score: ArrayLike,
-    thresholds: Sequence[float] = (0.1, 0.3, 0.5, 0.7),
-    *,
-    label_names: Sequence[str] = ("0", "1"),
-    name: str = "model",
-    title: str | None = None,
-) -> Figure:
-    """The static stand-in of :func:`threshold_explorer`: the ROC curve and a confusion matrix per threshold.
-
-    Chapter *The article's Keras classifier* (``chapters/keras_classifier``). The left panel is
-    the ROC curve with the operating point of every threshold marked (as in
-    :func:`medtools.evalplots.roc_pr_curves`); on the right, one confusion matrix per threshold
-    (:func:`medtools.evalplots.confusion_matrix_plot`), titled with its sensitivity and
-    specificity, in two rows. Predict label 1 when ``p >= t``.
-
-    Args:
-        y_true: ``(N,)`` or ``(N, 1)`` labels in {0, 1}, both classes present.
-        p_score: ``(N,)`` or ``(N, 1)`` predicted probabilities of label 1, in [0, 1].
-        thresholds: 1 to 6 distinct thresholds in [0, 1].
-        label_names: names of class 0 and class 1.
-        name: the model's name in the ROC legend.
-        title: figure title.
-
-    Returns:
-        The figure (pyplot's, so ``plt.show()`` shows it): ``fig.axes[0]`` is the ROC panel,
-        ``fig.axes[1:]`` the confusion matrices in the order of ``thresholds``.
-
-    Raises:
-        ValueError: as :func:`threshold_explorer`; no thresholds, more than 6, or repeated ones.
-    """
-    y, p = _check_binary(y_true, p_score)
-    names = _check_label_names(label_names)
-    if isinstance(thresholds, (str, bytes)) or not isinstance(thresholds, Sequence | np.ndarray):
-        raise TypeError(f"thresholds must be a sequence of numbers in [0, 1], got {thresholds!r}.")
-    ts = [_check_threshold(t, f"thresholds[{k}]") for k, t in enumerate(thresholds)]
-    if not 1 <= len(ts) <= MAX_PANELS:
-        raise ValueError(f"thresholds must hold 1 to {MAX_PANELS} values, got {len(ts)}.")
-    if len(set(ts)) != len(ts):
-        raise ValueError(f"thresholds must be distinct, got {ts}.")
-    ms = [metrics.threshold_metrics(y, p, t) for t in ts]
-    labels = [f"threshold {t:.2f}" for t in ts]
-
-    nrows = 1 if len(ts) <= 2 else 2
-    ncols = math.ceil(len(ts) / nrows)
-    fig = plt.figure(figsize=(4.6 + 2.9 * ncols, 3.3 * nrows + (0.4 if title else 0.0)))
-    grid = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1.6] + [1] * ncols)
-    ax_roc = fig.add_subplot(grid[:, 0])
-    _roc_panel(ax_roc, y, p, name, {lab: (1.0 - m["specificity"], m["sensitivity"]) for lab, m in zip(labels, ms,
-                                                                                                     strict=True)})
-    for line in ax_roc.get_lines():  # one readable colour per threshold, shared with its matrix's title
-        label = str(line.get_label())
-        if label in labels:
-            line.set_color(_POINT_COLOURS[labels.index(label)])
-    ax_roc.legend(fontsize=7, loc="lower right")  # again, with the new colours
-    ax_roc.set_aspect("equal")
-    for k, (lab, m) in enumerate(zip(labels, ms, strict=True)):
-        ax = fig.add_subplot(grid[k // ncols, 1 + k % ncols])
-        evalplots.confusion_matrix_plot((m["tn"], m["fp"], m["fn"], m["tp"]), names, ax=ax,
-                                        title=f"{lab}\nsens. {m['sensitivity']:.2f}, spec. {m['specificity']:.2f}")
-        ax.title.set(color=_POINT_COLOURS[k], fontsize=9, fontweight="bold")
-        ax.set_xticks([0, 1], names, fontsize=8)  # shorter than "pred. <name>", which overlap here
-        ax.set_yticks([0, 1], names, fontsize=8, rotation=90, va="center")
-        ax.set_xlabel("predicted", fontsize=8)
-        ax.set_ylabel("true", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
 # -- the slices of a volume (chapters background, rnn) -------------------------------------------
 
 
@@ -370,9 +259,9 @@ def _slice_figure(v: np.ndarray, axis: int, index: int, grey: tuple[float, float
     ax_where.imshow(v.max(axis=proj_axis), cmap="gray", vmin=grey[0], vmax=grey[1])
     other = min(a for a in range(3) if a not in (axis, proj_axis))
     if axis < other:  # the slice axis is the rows of the projection
-        ax_where.axhline(index, color=plots.PALETTE[1], lw=1.5)
+        ax_where.axhline(index, color=PALETTE[1], lw=1.5)
     else:
-        ax_where.axvline(index, color=plots.PALETTE[1], lw=1.5)
+        ax_where.axvline(index, color=PALETTE[1], lw=1.5)
     ax_where.set_title(f"maximum along axis {proj_axis}: where the slice is", fontsize=9)
     for ax in (ax_slice, ax_where):
         ax.axis("off")
@@ -499,5 +388,5 @@ def slice_montage(
     idx = np.linspace(0, depth - 1, int(n)).round().astype(int)
     lo, hi = _grey_range(v)
     stack = (np.moveaxis(np.take(v, idx, axis=ax), ax, 0).astype(np.float64) - lo) / (hi - lo)
-    return plots.image_grid(stack, idx, [f"slice {i}" for i in range(depth)], ncols=int(ncols), title=title,
-                            size=size)
+    return image_grid(stack, idx, [f"slice {i}" for i in range(depth)], ncols=int(ncols), title=title,
+                      size=size)

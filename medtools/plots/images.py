@@ -1,7 +1,7 @@
-"""The book's figures, in one consistent style.
+"""Figures of images: a grid of labelled images, the class balance of the splits, slices of a volume.
 
 Introduced in the chapter *A first look at medical images* (``chapters/background``).
-This module imports no model code.
+Re-exported by :mod:`medtools.plots`. This module imports no model code.
 """
 
 from __future__ import annotations
@@ -12,29 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["PALETTE", "class_balance", "image_grid", "use_style", "volume_slices"]
-
-#: Colours used for classes throughout the book (colour-blind safe, Okabe–Ito).
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-
-
-def use_style() -> None:
-    """Apply the book's Matplotlib style (call once in a chapter's setup cell)."""
-    plt.rcParams.update(
-        {
-            "figure.dpi": 100,
-            "savefig.dpi": 150,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.prop_cycle": plt.cycler(color=PALETTE),
-            "font.size": 10,
-            "axes.titlesize": 11,
-            "image.cmap": "gray",
-        }
-    )
-
+__all__ = ["class_balance", "image_grid", "volume_slices"]
 
 def image_grid(
     images: ArrayLike,
