@@ -16,6 +16,7 @@ from pydicom.pixels import apply_modality_lut, apply_windowing
 from pydicom.uid import JPEG2000, MPEG2MPML, ExplicitVRLittleEndian
 
 from medtools import dicom
+from medtools.dicom import geometry, reader
 
 FILES = dicom.pydicom_test_files()
 ROOT = Path(pydicom.__file__).parent / "data" / "test_files"
@@ -361,7 +362,7 @@ def test_no_decoder_installed_at_all(monkeypatch):
         info = real(uid)
         return info._replace(available=(), missing={"pylibjpeg": ("pylibjpeg", "pylibjpeg-openjpeg")})
 
-    monkeypatch.setattr(dicom, "decoders", nothing_installed)
+    monkeypatch.setattr(reader, "decoders", nothing_installed)  # what load looks up
     with pytest.raises(dicom.NoDecoderError, match="pip install pylibjpeg pylibjpeg-openjpeg"):
         dicom.load(_path("JPEG2000.dcm"))
 
@@ -446,7 +447,7 @@ def test_canonical_sagittal_and_coronal():
         image = dicom.load(ROOT / "dicomdirtests" / "98892001" / folder)
         canon = dicom.canonical(image)
         assert dicom.plane(canon.orientation)[0] == name
-        want_col, want_row = dicom._CANONICAL[name]
+        want_col, want_row = geometry._CANONICAL[name]
         np.testing.assert_allclose(canon.orientation, (*want_col, *want_row), atol=1e-9)
         h, w = canon.hu.shape
         corners = dicom.pixel_to_patient(
@@ -498,7 +499,7 @@ def test_unforeseen_pydicom_errors_become_dicom_errors(monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("something pydicom did not expect")
 
-    monkeypatch.setattr(dicom, "_floats", broken)  # reading the geometry fails unexpectedly
+    monkeypatch.setattr(reader, "_floats", broken)  # reading the geometry fails unexpectedly
     with pytest.raises(dicom.MalformedError, match="KeyError") as info:
         dicom.load(_path("CT_small.dcm"))
     assert info.value.kind == "malformed" and isinstance(info.value.__cause__, KeyError)
@@ -508,6 +509,6 @@ def test_unreadable_file(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError("permission denied")
 
-    monkeypatch.setattr(dicom.pydicom, "dcmread", denied)
+    monkeypatch.setattr(pydicom, "dcmread", denied)
     with pytest.raises(dicom.NotAFileError, match="cannot be read"):
         dicom.load(_path("CT_small.dcm"))

@@ -1,7 +1,7 @@
 """Property-based tests (Hypothesis): identifiers planted at random in a DICOM data set or file-set.
 
-For every example the independent checker (medtools.leaks) must find the planted identifier in
-the planted original, and find nothing identifying in what medtools.deid makes of it.
+For every example the independent checker (medtools.dicom.leaks) must find the planted identifier in
+the planted original, and find nothing identifying in what medtools.dicom.deid makes of it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.fileset import FileSet
 from pydicom.sequence import Sequence as DicomSequence
 
-from medtools import deid, leaks
+from medtools.dicom import deid, leaks
 
 SALT = "property-salt"
 CT = pydicom.dcmread(pydicom.examples.get_path("ct"))

@@ -1,8 +1,10 @@
-"""Tests of medtools.leaks, the independent leak checker, on data sets with planted identifiers."""
+"""Tests of medtools.dicom.leaks, the independent leak checker, on data sets with planted identifiers."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from medtools import dicom, leaks
+from medtools import dicom
+from medtools.dicom import leaks
 
 
 def _planted() -> Dataset:
@@ -128,10 +131,18 @@ def test_benign_is_explicit_and_reported_apart() -> None:
 
 
 def test_independent_of_deid() -> None:
+    """leaks.py imports nothing from medtools, and importing it loads neither medtools.dicom.deid nor its table."""
     source = Path(leaks.__file__).read_text()
     imported = {n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names}
     assert not any("deid" in (m or "") or "medtools" in (m or "") for m in imported)
+    # The package's __init__ runs first: it must not import the de-identifier (deid/, deid/_table.py).
+    code = (
+        "import sys, medtools.dicom.leaks\n"
+        "loaded = [m for m in sys.modules if 'deid' in m]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_finds_every_identifier_of_every_test_file() -> None:

@@ -1,8 +1,8 @@
 """An independent leak checker for de-identified DICOM data sets.
 
 Introduced in the chapter *De-identifying DICOM files* (``chapters/deidentification``). It is
-the test that tries to break :mod:`medtools.deid`, and it shares no code or table with it: it
-does not import :mod:`medtools.deid`, and it decides what could identify someone from the
+the test that tries to break :mod:`medtools.dicom.deid`, and it shares no code or table with it: it
+does not import :mod:`medtools.dicom.deid`, and it decides what could identify someone from the
 value representation (VR) and from the words of pydicom's keyword for each element, not from
 PS3.15 Table E.1-1.
 

@@ -1,5 +1,5 @@
-"""Tests of medtools.deid: the Basic Profile de-identifier over every readable file of pydicom's test data,
-checked by the independent leak checker medtools.leaks."""
+"""Tests of medtools.dicom.deid: the Basic Profile de-identifier over every readable file of pydicom's test data,
+checked by the independent leak checker medtools.dicom.leaks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from medtools import deid, dicom, leaks
+from medtools import dicom
+from medtools.dicom import deid, leaks
 
 SALT = "test-salt"
 DICOMDIRS = ["DICOMDIR", "DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-nooffset", "DICOMDIR-nopatient",
@@ -441,7 +442,7 @@ def test_at_least_as_strict_as_dicognito() -> None:
     """Cross-check with an independent, maintained de-identifier (dicognito, a test dependency).
 
     On every attribute of every readable file, whatever dicognito removes, empties or replaces,
-    medtools.deid does not keep: the profile never leaves a value that dicognito thought to change.
+    medtools.dicom.deid does not keep: the profile never leaves a value that dicognito thought to change.
     """
     from dicognito.anonymizer import Anonymizer
 
