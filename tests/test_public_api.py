@@ -107,7 +107,8 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.models.compact": ["COMPACT_OPTIMIZERS", "MAX_COMPACT_PARAMS", "compact_cnn"],
     "medtools.models.counting": ["count_flops", "layer_table"],
     "medtools.models.sequence": ["cnn3d", "pool_volumes", "slice_gru"],
-    "medtools.models.transformer": ["PatchEncoder", "small_cnn", "vit", "vit_attention_inputs"],
+    "medtools.models.small": ["small_cnn"],
+    "medtools.models.transformer": ["PatchEncoder", "vit", "vit_attention_inputs"],
     "medtools.models.ordinal": [
         "ORDINAL_HEADS", "OrdinalBias", "cumulative_to_class_probs", "ordinal_cnn", "ordinal_levels",
     ],
@@ -160,7 +161,7 @@ SUBPACKAGES: dict[str, list[str]] = {
         "activations", "windows", "conv", "pooling", "recurrent", "attention", "losses", "optim",
     ],
     "medtools.metrics": ["classification", "bootstrap", "thresholds", "calibration", "evaluation", "segmentation", "shift"],
-    "medtools.models": ["article", "compact", "counting", "sequence", "transformer", "unet", "ordinal"],
+    "medtools.models": ["article", "compact", "counting", "sequence", "small", "transformer", "unet", "ordinal"],
     "medtools.efficiency": ["latency", "litert", "distill", "scaling", "distributed", "workers", "cli"],
     "medtools.dicom": ["errors", "image", "transfer", "reader", "geometry"],
     "medtools.dicom.deid": ["profile", "fileset", "conformance"],

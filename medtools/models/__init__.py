@@ -4,8 +4,9 @@
   :mod:`~medtools.models.counting`;
 * slice-encoder + GRU and 3-D CNN — chapter *Recurrent networks* (``chapters/rnn``):
   :mod:`~medtools.models.sequence`;
-* Vision Transformer and its CNN baseline — chapter *Self-attention* (``chapters/attention``):
-  :mod:`~medtools.models.transformer`;
+* Vision Transformer — chapter *Self-attention* (``chapters/attention``):
+  :mod:`~medtools.models.transformer`; its CNN baseline, a small CNN without batch
+  normalisation: :mod:`~medtools.models.small`;
 * the article's CNN — chapters *Core concepts* and *The Keras classifier*:
   :mod:`~medtools.models.article`; the compact CNN — chapter *Beyond the article's model*
   (``chapters/beyond_article``): :mod:`~medtools.models.compact`;
@@ -31,7 +32,8 @@ from medtools.models.ordinal import (
     ordinal_levels,
 )
 from medtools.models.sequence import cnn3d, pool_volumes, slice_gru
-from medtools.models.transformer import PatchEncoder, small_cnn, vit, vit_attention_inputs
+from medtools.models.small import small_cnn
+from medtools.models.transformer import PatchEncoder, vit, vit_attention_inputs
 from medtools.models.unet import unet
 
 __all__ = [

@@ -1,12 +1,12 @@
-"""A small Vision Transformer and a CNN of similar size, for 28×28 MedMNIST images.
+"""A small Vision Transformer for 28×28 MedMNIST images.
 
 Introduced in the chapter *Self-attention* (``chapters/attention``): an image becomes a
 sequence of patches, each patch a token; a couple of transformer blocks (multi-head
 self-attention + MLP, each with LayerNorm and a residual connection) mix the tokens; a
-CLS token (or the mean of the patch tokens) is classified. :func:`small_cnn` is the
-convolutional baseline with a comparable parameter count.
+CLS token (or the mean of the patch tokens) is classified. Its convolutional baseline of
+a comparable parameter count is :func:`medtools.models.small.small_cnn`.
 
-Both builders return *uncompiled* Keras models with one sigmoid output (probability of
+:func:`vit` returns an *uncompiled* Keras model with one sigmoid output (probability of
 the positive class) for binary tasks, or a softmax over ``num_classes`` classes.
 Layer names are fixed so that the chapter can reach inside a trained ViT
 (``block{i}_ln1``: the LayerNorm before the attention of block ``i``; ``block{i}_mha``: its
@@ -23,7 +23,9 @@ from typing import Any
 import keras
 from keras import ops
 
-__all__ = ["PatchEncoder", "small_cnn", "vit", "vit_attention_inputs"]
+from medtools.models._head import classifier_head as _head
+
+__all__ = ["PatchEncoder", "vit", "vit_attention_inputs"]
 
 
 @keras.saving.register_keras_serializable(package="medtools")
@@ -61,14 +63,6 @@ class PatchEncoder(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "cls_token": self.cls_token}
-
-
-def _head(x: Any, num_classes: int) -> Any:
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2 (2 = binary, one sigmoid output); got {num_classes}.")
-    if num_classes == 2:
-        return keras.layers.Dense(1, activation="sigmoid", name="head")(x)
-    return keras.layers.Dense(num_classes, activation="softmax", name="head")(x)
 
 
 def vit(
@@ -163,38 +157,3 @@ def vit_attention_inputs(model: keras.Model) -> keras.Model:
         raise ValueError(f"Model {model.name!r} has no 'block<i>_ln1' layers; build it with medtools.models.vit().")
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     return keras.Model(inputs, [model.get_layer(n).output for n in names], name=f"{model.name}_attn_inputs")
-
-
-def small_cnn(
-    input_shape: Sequence[int] = (28, 28, 1),
-    *,
-    filters: Sequence[int] = (16, 32, 64),
-    num_classes: int = 2,
-    name: str = "small_cnn",
-) -> keras.Model:
-    """A compact CNN baseline: per stage Conv2D(3×3, 'same', ReLU) + MaxPool(2), then GAP and the head.
-
-    The last stage has no pooling. With ``filters=(16, 32, 64)`` and a 1-channel input it has
-    23,361 parameters; pick ``filters`` to match the parameter count of a :func:`vit`
-    (``(16, 32, 48)``: 18,721, against 19,361 for the default :func:`vit` with ``patch_size=7``).
-    There is no batch normalisation, so training and inference compute the same function.
-
-    Args:
-        input_shape: ``(H, W, C)``.
-        filters: channels of each convolution stage.
-        num_classes: 2 → one sigmoid unit; more → softmax.
-        name: model name.
-
-    Returns:
-        An uncompiled ``keras.Model``: float images ``(B, H, W, C)`` → probabilities.
-    """
-    if not filters:
-        raise ValueError("filters must name at least one convolution stage, e.g. (16, 32, 64).")
-    inputs = keras.Input(tuple(int(s) for s in input_shape), name="image")
-    x = inputs
-    for i, f in enumerate(filters):
-        x = keras.layers.Conv2D(int(f), 3, padding="same", activation="relu", name=f"conv{i}")(x)
-        if i < len(filters) - 1:
-            x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
-    return keras.Model(inputs, _head(x, num_classes), name=name)
