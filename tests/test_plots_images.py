@@ -41,7 +41,7 @@ def test_volume_slices():
     fig = plots.volume_slices(vol, n=4)
     assert [a.get_title() for a in fig.axes] == ["slice 0", "slice 9", "slice 18", "slice 27"]
     plt.close(fig)
-    with pytest.raises(ValueError, match=r"volume must be \(D, H, W\)"):
+    with pytest.raises(ValueError, match=r"volume must have shape \(D, H, W\)"):
         plots.volume_slices(np.zeros((2, 2)))
 
 

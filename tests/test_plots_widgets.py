@@ -1,5 +1,6 @@
-"""Tests of medtools.plots.widgets and threshold_panels (chapters keras_classifier and background): the static stand-ins have the
-expected panels, moving a slider changes what is shown as the metrics say, and bad input is refused."""
+"""Tests of medtools.plots.widgets and their stand-ins threshold_panels and volume_slices (chapters
+keras_classifier and background): the static stand-ins have the expected panels, moving a slider
+changes what is shown as the metrics say, and bad input is refused."""
 
 from __future__ import annotations
 
@@ -137,20 +138,40 @@ def test_threshold_panels_refuses_bad_thresholds(scores, thresholds, error, matc
         plots.threshold_panels(y * 2, p)
 
 
-# -- slice_montage / slice_slider ------------------------------------------------------------------
+# -- volume_slices / slice_slider ------------------------------------------------------------------
 
 
-def test_slice_montage_shows_evenly_spaced_slices(volume):
-    fig = plots.slice_montage(volume, n=3, title="t")
+def test_volume_slices_shows_evenly_spaced_slices(volume):
+    fig = plots.volume_slices(volume, n=3, title="t")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["slice 0", "slice 2", "slice 4"]  # np.linspace(0, 4, 3)
     assert fig._suptitle.get_text() == "t"
     # one grey scale for all slices: voxel / max, as shown
     assert np.allclose(fig.axes[1].images[0].get_array(), volume[2] / volume.max())
     plt.close(fig)
-    fig = plots.slice_montage(volume[..., None], n=7, axis=2, ncols=4)  # (D, H, W, 1), every slice of axis 2
+    fig = plots.volume_slices(volume[..., None], n=7, axis=2, ncols=4)  # (D, H, W, 1), every slice of axis 2
     assert len(fig.axes) == 8 and [ax.get_title() for ax in fig.axes[:7]] == [f"slice {i}" for i in range(7)]
     assert np.allclose(fig.axes[6].images[0].get_array(), volume[:, :, 6] / volume.max())
+    plt.close(fig)
+    fig = plots.volume_slices(volume, n=4)  # no ncols: one row
+    assert len(fig.axes) == 4 and fig.axes[3].get_title() == "slice 4"
+    plt.close(fig)
+
+
+def test_volume_slices_one_grey_scale_from_min_0_to_max():
+    # A volume with negative values (e.g. CT in HU after a shift) runs from its minimum, not from 0:
+    # a scale from 0 (the old plots.volume_slices) would clip every negative voxel to black.
+    vol = np.linspace(-1.0, 3.0, 4 * 3 * 3).reshape(4, 3, 3)
+    fig = plots.volume_slices(vol, n=2)
+    assert np.allclose(fig.axes[0].images[0].get_array(), (vol[0] + 1) / 4)
+    assert np.allclose(fig.axes[1].images[0].get_array(), (vol[3] + 1) / 4)
+    plt.close(fig)
+    # a non-negative volume runs from 0 (not from its minimum) to its maximum: dim stays dim
+    fig = plots.volume_slices(vol + 2, n=2)
+    assert np.allclose(fig.axes[0].images[0].get_array(), (vol[0] + 2) / 5)
+    plt.close(fig)
+    fig = plots.volume_slices(np.zeros((3, 2, 2), np.uint8), n=1)  # all black, no division by zero
+    assert np.allclose(fig.axes[0].images[0].get_array(), 0.0)
     plt.close(fig)
 
 
@@ -192,18 +213,18 @@ def test_slice_functions_refuse_bad_volumes(vol, kwargs, error, match):
     with pytest.raises(error, match=match):
         plots.slice_slider(vol, **kwargs)
     with pytest.raises(error, match=match):
-        plots.slice_montage(vol, n=1, **kwargs)
+        plots.volume_slices(vol, n=1, **kwargs)
 
 
 def test_slice_index_and_n_must_fit_the_volume(volume):
     with pytest.raises(ValueError, match="index must be an int from 0 to 4"):
         plots.slice_slider(volume, index=5)
     with pytest.raises(ValueError, match="n must be an int from 1 to 7"):
-        plots.slice_montage(volume, n=8, axis=2)
+        plots.volume_slices(volume, n=8, axis=2)
     with pytest.raises(ValueError, match="n must be"):
-        plots.slice_montage(volume, n=0)
+        plots.volume_slices(volume, n=0)
     with pytest.raises(ValueError, match="ncols must be a positive int"):
-        plots.slice_montage(volume, n=2, ncols=0)
+        plots.volume_slices(volume, n=2, ncols=0)
 
 
 @pytest.mark.data
@@ -215,7 +236,7 @@ def test_on_an_adrenalmnist3d_volume(medmnist_file):
     assert x.shape[1:] == (28, 28, 28)
     sv = plots.slice_slider(x[0])
     assert sv.slider.max == 27 and np.array_equal(sv.state["image"], x[0, 14])
-    fig = plots.slice_montage(data.to_float(x[:1])[0], n=28, ncols=7)  # (28, 28, 28, 1) float
+    fig = plots.volume_slices(data.to_float(x[:1])[0], n=28, ncols=7)  # (28, 28, 28, 1) float
     assert len(fig.axes) == 28
     plt.close(fig)
 
@@ -233,7 +254,7 @@ def test_the_stand_ins_work_without_ipywidgets():
         "from medtools import plots\n"
         "y = np.array([0, 1, 0, 1]); p = np.array([0.2, 0.8, 0.6, 0.4])\n"
         "assert len(plots.threshold_panels(y, p, (0.5,)).axes) == 2\n"
-        "assert len(plots.slice_montage(np.zeros((4, 4, 4)), n=2).axes) == 2\n"
+        "assert len(plots.volume_slices(np.zeros((4, 4, 4)), n=2).axes) == 2\n"
         "try:\n"
         "    plots.threshold_explorer(y, p)\n"
         "except ImportError:\n"

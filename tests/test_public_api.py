@@ -31,7 +31,7 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.plots.evaluation": [
         "MAX_PANELS", "confusion_matrix_plot", "reliability_diagram", "roc_pr_curves", "threshold_panels",
     ],
-    "medtools.plots.widgets": ["SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer"],
+    "medtools.plots.widgets": ["SliceViewer", "ThresholdExplorer", "slice_slider", "threshold_explorer"],
     # --- medtools.data (chapters background, concepts, workflow, segmentation)
     "medtools.data.medmnist": [
         "DATA_DIR_ENV", "OFFLINE_ENV", "SIZES_2D", "SIZES_3D", "SPLITS", "DataError", "DatasetInfo", "Split", "Splits",

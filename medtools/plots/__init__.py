@@ -26,7 +26,6 @@ from medtools.plots.style import PALETTE, use_style
 from medtools.plots.widgets import (
     SliceViewer,
     ThresholdExplorer,
-    slice_montage,
     slice_slider,
     threshold_explorer,
 )
@@ -41,7 +40,6 @@ __all__ = [
     "image_grid",
     "reliability_diagram",
     "roc_pr_curves",
-    "slice_montage",
     "slice_slider",
     "threshold_explorer",
     "threshold_panels",

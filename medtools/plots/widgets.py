@@ -7,7 +7,7 @@ Two widgets, each with a static stand-in:
   :func:`medtools.plots.threshold_panels`. Introduced in the chapter *The article's Keras
   classifier* (``chapters/keras_classifier``), next to the operating point chosen on validation data.
 * :func:`slice_slider` — a slider over the slices of a 3-D volume (AdrenalMNIST3D); stand-in:
-  :func:`slice_montage`. Introduced in the chapter *A first look at medical images*
+  :func:`medtools.plots.volume_slices`. Introduced in the chapter *A first look at medical images*
   (``chapters/background``); the chapter *Recurrent networks* (``chapters/rnn``) reads the
   same volumes slice by slice.
 
@@ -18,8 +18,8 @@ the two widget functions only: ``import medtools.plots`` and the stand-ins work 
 
 The computations are the package's own: :func:`medtools.metrics.threshold_metrics` for the
 counts and rates at a threshold, :func:`medtools.plots.roc_pr_curves` and
-:func:`medtools.plots.confusion_matrix_plot` for the panels, :func:`medtools.plots.image_grid`
-for the montage. Each widget keeps what it shows in a ``state`` dict, so a test (or a reader)
+:func:`medtools.plots.confusion_matrix_plot` for the panels, and the grey scale of
+:func:`medtools.plots.volume_slices` for the slices. Each widget keeps what it shows in a ``state`` dict, so a test (or a reader)
 can check the displayed numbers without looking at pixels. Re-exported by :mod:`medtools.plots`.
 """
 
@@ -42,47 +42,12 @@ from medtools.plots.evaluation import (
     _roc_panel,
     confusion_matrix_plot,
 )
-from medtools.plots.images import image_grid
+from medtools.plots.images import _check_axis, _check_volume, _grey_range
 from medtools.plots.style import PALETTE
 
-__all__ = ["SliceViewer", "ThresholdExplorer", "slice_montage", "slice_slider", "threshold_explorer"]
+__all__ = ["SliceViewer", "ThresholdExplorer", "slice_slider", "threshold_explorer"]
 
 # -- input checks ---------------------------------------------------------------------------------
-
-
-def _check_volume(volume: ArrayLike) -> np.ndarray:
-    """One volume ``(D, H, W)`` or ``(D, H, W, 1)`` → real ``(D, H, W)`` (dtype kept, bools → uint8)."""
-    v = np.asarray(volume)
-    if v.dtype == np.bool_:
-        v = v.astype(np.uint8)
-    if not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
-        raise TypeError(f"volume must be a real numeric array, got dtype {v.dtype}.")
-    if v.ndim == 4 and v.shape[-1] == 1:
-        v = v[..., 0]
-    if v.ndim != 3:
-        hint = ""
-        if v.ndim == 4:
-            hint = " A 4-D array with more than one channel, or a batch of volumes: pass one volume, e.g. vol_x[i]."
-        elif v.ndim == 5:
-            hint = " This looks like a batch of volumes (N, D, H, W, 1): pass one, e.g. vol_x[i]."
-        raise ValueError(f"volume must have shape (D, H, W) or (D, H, W, 1), got shape {v.shape}.{hint}")
-    if 0 in v.shape:
-        raise ValueError(f"volume is empty (shape {v.shape}).")
-    if not np.all(np.isfinite(v)):
-        raise ValueError("volume contains NaN or infinite values.")
-    return v
-
-
-def _check_axis(axis: Any) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -3 <= axis <= 2:
-        raise ValueError(f"axis must be 0, 1 or 2 (or -3 to -1), got {axis!r}.")
-    return int(axis) % 3
-
-
-def _grey_range(v: np.ndarray) -> tuple[float, float]:
-    """One grey scale for every slice: from ``min(0, v.min())`` to ``v.max()`` (as ``plots.volume_slices``)."""
-    lo, hi = min(0.0, float(v.min())), float(v.max())
-    return lo, (hi if hi > lo else lo + 1.0)
 
 
 def _png(fig: Figure, width_px: int) -> bytes:
@@ -315,8 +280,9 @@ def slice_slider(
     volume is shown as a stack of slices; the chapter *Recurrent networks* (``chapters/rnn``)
     reads such volumes slice by slice. Beside the slice, a maximum projection of the volume
     along another axis marks the slice's position with a line. One grey scale, from
-    ``min(0, volume.min())`` to ``volume.max()``, serves every slice. The HTML book does not
-    show widgets; :func:`slice_montage` is the static stand-in.
+    ``min(0, volume.min())`` to ``volume.max()``, serves every slice (the rule of
+    :func:`medtools.plots.volume_slices`). The HTML book does not show widgets;
+    :func:`medtools.plots.volume_slices` is the static stand-in.
 
     Args:
         volume: one volume ``(D, H, W)`` or ``(D, H, W, 1)`` of any real dtype (MedMNIST 3-D:
@@ -344,49 +310,3 @@ def slice_slider(
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < depth:
         raise ValueError(f"index must be an int from 0 to {depth - 1} (slices along axis {ax}), got {index!r}.")
     return SliceViewer(v, ax, int(index), title, bool(continuous_update))
-
-
-def slice_montage(
-    volume: ArrayLike,
-    n: int = 8,
-    *,
-    axis: int = 0,
-    ncols: int | None = None,
-    title: str | None = None,
-    size: float = 1.3,
-) -> Figure:
-    """The static stand-in of :func:`slice_slider`: ``n`` evenly spaced slices in a grid.
-
-    Chapter *A first look at medical images* (``chapters/background``). Slices are taken at
-    ``np.linspace(0, D - 1, n)`` rounded (as :func:`medtools.plots.volume_slices`, which draws
-    them in one row), scaled to one grey scale from ``min(0, volume.min())`` to ``volume.max()``,
-    and laid out by :func:`medtools.plots.image_grid`, each titled with its index.
-
-    Args:
-        volume: one volume ``(D, H, W)`` or ``(D, H, W, 1)``, any real dtype.
-        n: number of slices, 1 to ``D`` (``D`` = the size along ``axis``; ``n = D``: every slice).
-        axis: the axis to slice along, 0, 1 or 2.
-        ncols: columns of the grid; ``min(n, 8)`` by default.
-        title: figure title.
-        size: inches per slice.
-
-    Returns:
-        The figure (pyplot's, so ``plt.show()`` shows it); one axes per grid cell, row by row.
-
-    Raises:
-        ValueError: as :func:`slice_slider`; ``n`` outside 1 to ``D``, ``ncols`` < 1.
-    """
-    v = _check_volume(volume)
-    ax = _check_axis(axis)
-    depth = v.shape[ax]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= depth:
-        raise ValueError(f"n must be an int from 1 to {depth} (slices along axis {ax}), got {n!r}.")
-    if ncols is None:
-        ncols = min(int(n), 8)
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}.")
-    idx = np.linspace(0, depth - 1, int(n)).round().astype(int)
-    lo, hi = _grey_range(v)
-    stack = (np.moveaxis(np.take(v, idx, axis=ax), ax, 0).astype(np.float64) - lo) / (hi - lo)
-    return image_grid(stack, idx, [f"slice {i}" for i in range(depth)], ncols=int(ncols), title=title,
-                      size=size)
