@@ -42,7 +42,7 @@ from medtools.dicom.errors import (
     UnsupportedPhotometricError,
 )
 from medtools.dicom.image import DicomImage, Window
-from medtools.dicom.transfer import _install_hint, _pip_line, decoders, lossy_reasons
+from medtools.dicom.transfer import DecoderInfo, _install_hint, _pip_line, decoders, lossy_reasons
 
 __all__ = [
     "load",
@@ -145,6 +145,45 @@ def load(
 
 
 def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: list[str]) -> DicomImage:
+    """The checks and steps of :func:`load` after reading, in order; each stage raises its own DicomError."""
+    pixel_keyword = _check_complete(ds, p, name)
+    meta = getattr(ds, "file_meta", None)
+    sop_uid = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta is not None else None)
+    sop_class = UID(str(sop_uid)).name if sop_uid else ""
+    modality = str(ds.get("Modality", "") or "")
+    _check_has_pixels(ds, p, name, pixel_keyword, sop_class, modality)
+    tsyntax = _transfer_syntax(ds, p, name)
+    photometric = _check_image_elements(ds, p, name)
+    info = _check_decoder(ds, p, name, tsyntax, plugin, pixel_keyword)
+    try:
+        source, rescale, units = _rescale_and_units(ds, modality)
+    except MalformedError as err:
+        raise MalformedError(f"{name}: {err}", path=p) from None
+    hu = _decode(ds, p, name, plugin, info, tsyntax, source)
+    _check_values(hu, p, name, require_hu, units, modality)
+    spacing = _spacing(ds, notes)
+    position = _floats(_attr(ds, "ImagePositionPatient", "PlanePositionSequence") or (), 3)
+    reasons = _remarks(ds, notes, source, modality)
+    return DicomImage(
+        hu=hu,
+        spacing=None if spacing is None else (spacing[0], spacing[1]),
+        slice_thickness=_float(_attr(ds, "SliceThickness", "PixelMeasuresSequence")),
+        modality=modality,
+        photometric=photometric,
+        position=None if position is None else (position[0], position[1], position[2]),
+        orientation=_floats(_attr(ds, "ImageOrientationPatient", "PlaneOrientationSequence") or (), 6),  # type: ignore[arg-type]
+        transfer_syntax=tsyntax.name,
+        units=units,
+        rescale=rescale,
+        window=_file_window(ds),
+        sop_class=sop_class,
+        lossy=bool(reasons),
+        path=str(p),
+    )
+
+
+def _check_complete(ds: Any, p: Path, name: str) -> str | None:
+    """The keyword of the pixel data element (``None`` without one); :class:`TruncatedError` if cut short."""
     pixel_keyword = next(
         (k for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData") if k in ds), None
     )
@@ -158,27 +197,33 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
             f"{len(last.value)}. Copy it again from its source (PACS, archive); a partial image cannot be recovered.",
             path=p,
         )
+    return pixel_keyword
 
+
+def _check_has_pixels(
+    ds: Any, p: Path, name: str, pixel_keyword: str | None, sop_class: str, modality: str
+) -> None:
+    """:class:`NoPixelDataError`, saying what the file is instead, when it holds no pixel data."""
+    if pixel_keyword is not None:
+        return
+    if len(ds) == 0:
+        what = "no data elements after its file meta header (empty, or truncated inside the header)"
+    elif "DirectoryRecordSequence" in ds:
+        what = "a DICOMDIR, an index of other files: read it with pydicom.fileset.FileSet and load the files it lists"
+    elif sop_class.endswith("Image Storage"):
+        what = (
+            f"its SOP class, {sop_class}, requires a Pixel Data element, which is missing: "
+            "the file was truncated or stripped of its pixels"
+        )
+    else:
+        kind = f"its SOP class is {sop_class}" if sop_class else "it has no SOP class"
+        what = f"no Pixel Data element; {kind}" + (f" (Modality {modality})" if modality else "")
+    raise NoPixelDataError(f"{name}: holds no image — {what}.", path=p)
+
+
+def _transfer_syntax(ds: Any, p: Path, name: str) -> UID:
+    """The file meta header's Transfer Syntax UID; :class:`MalformedError` if absent or unknown."""
     meta = getattr(ds, "file_meta", None)
-    sop_uid = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta is not None else None)
-    sop_class = UID(str(sop_uid)).name if sop_uid else ""
-    modality = str(ds.get("Modality", "") or "")
-
-    if pixel_keyword is None:
-        if len(ds) == 0:
-            what = "no data elements after its file meta header (empty, or truncated inside the header)"
-        elif "DirectoryRecordSequence" in ds:
-            what = "a DICOMDIR, an index of other files: read it with pydicom.fileset.FileSet and load the files it lists"
-        elif sop_class.endswith("Image Storage"):
-            what = (
-                f"its SOP class, {sop_class}, requires a Pixel Data element, which is missing: "
-                "the file was truncated or stripped of its pixels"
-            )
-        else:
-            kind = f"its SOP class is {sop_class}" if sop_class else "it has no SOP class"
-            what = f"no Pixel Data element; {kind}" + (f" (Modality {modality})" if modality else "")
-        raise NoPixelDataError(f"{name}: holds no image — {what}.", path=p)
-
     tsyntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if not tsyntax:
         raise MalformedError(
@@ -189,7 +234,15 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
     tsyntax = UID(str(tsyntax))
     if not tsyntax.is_transfer_syntax:
         raise MalformedError(f"{name}: {str(tsyntax)!r} is not a known Transfer Syntax UID.", path=p)
+    return tsyntax
 
+
+def _check_image_elements(ds: Any, p: Path, name: str) -> str:
+    """The Photometric Interpretation, once the image elements are valid integers and it is monochrome.
+
+    Raises :class:`MalformedError` for a missing or invalid element, and
+    :class:`UnsupportedPhotometricError` for a colour or palette image.
+    """
     for keyword in ("Rows", "Columns", "BitsAllocated", "SamplesPerPixel"):
         _require_int(ds, keyword, name, low=1)
     _require_int(ds, "PixelRepresentation", name)
@@ -211,7 +264,17 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
             "Treat it as a photograph (e.g. ultrasound, endoscopy), not as a CT or MR slice.",
             path=p,
         )
+    return photometric
 
+
+def _check_decoder(
+    ds: Any, p: Path, name: str, tsyntax: UID, plugin: str, pixel_keyword: str | None
+) -> DecoderInfo:
+    """What decoding needs (:func:`decoders`); :class:`NoDecoderError` when no usable decoder is installed.
+
+    Native pixel data need no decoder; they are checked for length instead
+    (:class:`TruncatedError` when they are shorter than the image elements say).
+    """
     info = decoders(tsyntax)
     if info.compressed:
         if not info.implemented:
@@ -251,12 +314,16 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
                 "the file is truncated or its image elements are wrong. Copy it again from its source.",
                 path=p,
             )
+    return info
 
-    try:
-        source, rescale, units = _rescale_and_units(ds, modality)
-    except MalformedError as err:
-        raise MalformedError(f"{name}: {err}", path=p) from None
 
+def _decode(ds: Any, p: Path, name: str, plugin: str, info: DecoderInfo, tsyntax: UID, source: Any) -> np.ndarray:
+    """The stored values decoded and passed through the modality LUT: float32 ``(H, W)`` or ``(frames, H, W)``.
+
+    ``source`` says where the LUT comes from (see :func:`_rescale_and_units`). Raises
+    :class:`DecodeFailedError` when an installed decoder fails on compressed data, else
+    :class:`MalformedError`.
+    """
     try:
         arr = pixel_array(ds, decoding_plugin=plugin) if plugin else ds.pixel_array
     except Exception as exc:
@@ -277,10 +344,13 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
             values = arr.astype(np.float64) * source[1] + source[2]
         else:
             values = arr
-        hu = np.ascontiguousarray(values, dtype=np.float32)
+        return np.ascontiguousarray(values, dtype=np.float32)
     except Exception as exc:
         raise MalformedError(f"{name}: the modality LUT cannot be applied ({exc}).", path=p) from None
 
+
+def _check_values(hu: np.ndarray, p: Path, name: str, require_hu: bool, units: str, modality: str) -> None:
+    """:class:`MalformedError` for a shape other than 2-D or 3-D; :class:`NotHounsfieldError` as asked."""
     if hu.ndim not in (2, 3):
         raise MalformedError(f"{name}: decoded to shape {hu.shape}, not (H, W) or (frames, H, W).", path=p)
     if require_hu and units != "HU":
@@ -291,6 +361,9 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
             path=p,
         )
 
+
+def _spacing(ds: Any, notes: list[str]) -> tuple[float, ...] | None:
+    """The positive ``(row, col)`` Pixel Spacing in mm, else ``None`` with a note saying why."""
     spacing = _floats(_attr(ds, "PixelSpacing", "PixelMeasuresSequence") or (), 2)
     if spacing is not None and min(spacing) <= 0:
         spacing = None
@@ -299,16 +372,27 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
             notes.append("no PixelSpacing; ImagerPixelSpacing is at the detector, not in the patient")
         else:
             notes.append("no PixelSpacing: the physical size of a pixel is unknown")
-    thickness = _float(_attr(ds, "SliceThickness", "PixelMeasuresSequence"))
-    position = _floats(_attr(ds, "ImagePositionPatient", "PlanePositionSequence") or (), 3)
-    orientation = _floats(_attr(ds, "ImageOrientationPatient", "PlaneOrientationSequence") or (), 6)
-    file_window = None
+    return spacing
+
+
+def _file_window(ds: Any) -> Window | None:
+    """The first window preset stored in the file, or ``None`` (absent, or not a positive width)."""
     center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is not None and width is not None:
-        c = _float(center[0] if isinstance(center, Sequence) and not isinstance(center, str) else center)
-        w = _float(width[0] if isinstance(width, Sequence) and not isinstance(width, str) else width)
-        if c is not None and w is not None and w > 0:
-            file_window = Window(c, w)
+    if center is None or width is None:
+        return None
+    c = _float(center[0] if isinstance(center, Sequence) and not isinstance(center, str) else center)
+    w = _float(width[0] if isinstance(width, Sequence) and not isinstance(width, str) else width)
+    if c is not None and w is not None and w > 0:
+        return Window(c, w)
+    return None
+
+
+def _remarks(ds: Any, notes: list[str], source: Any, modality: str) -> tuple[str, ...]:
+    """Append the loader's remarks (padding, lossy compression, dose, CT units) to ``notes``.
+
+    Returns:
+        :func:`lossy_reasons` of ``ds``.
+    """
     if "PixelPaddingValue" in ds:
         notes.append(
             f"PixelPaddingValue {ds.PixelPaddingValue}: such stored values mark pixels outside the scan"
@@ -323,23 +407,7 @@ def _build(ds: Any, p: Path, name: str, plugin: str, require_hu: bool, notes: li
         )
     if source is None and modality == "CT":
         notes.append("CT without RescaleSlope/RescaleIntercept: values are the stored ones, units unknown")
-
-    return DicomImage(
-        hu=hu,
-        spacing=None if spacing is None else (spacing[0], spacing[1]),
-        slice_thickness=thickness,
-        modality=modality,
-        photometric=photometric,
-        position=None if position is None else (position[0], position[1], position[2]),
-        orientation=orientation,  # type: ignore[arg-type]
-        transfer_syntax=tsyntax.name,
-        units=units,
-        rescale=rescale,
-        window=file_window,
-        sop_class=sop_class,
-        lossy=bool(reasons),
-        path=str(p),
-    )
+    return reasons
 
 
 # --------------------------------------------------------------------------- many files
