@@ -337,6 +337,34 @@ def deidentify(
         Refused: pixels that may show a name or a face with the choice ``"error"``, or a
             DICOMDIR (use :func:`deidentify_fileset`).
     """
+    _check_arguments(ds, salt, burned_in, visual_features)
+    report = DeidReport()
+    pixel_tags = [t for t in _PIXEL_TAGS if t in ds]
+    report.has_pixel_data = bool(pixel_tags)
+    meta = getattr(ds, "file_meta", None)
+    ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    report.transfer_syntax = ts
+    remove_pixels = _pixel_choice(ds, burned_in, visual_features, report) if pixel_tags else False
+    if not pixel_tags:
+        report.notes.append("no pixel data: header de-identified only")
+    elif ts and UID(ts).is_compressed:
+        report.notes.append(f"compressed transfer syntax {UID(ts).name}: {_COMPRESSED_HINT}")
+
+    out = copy.deepcopy(ds)
+    if remove_pixels:
+        for t in pixel_tags:
+            del out[t]
+    elif _clear_high_bits(out):
+        report.actions["high bits"] += 1
+    _process(out, salt, report)
+    if meta is not None:
+        _rewrite_file_meta(out.file_meta, salt)
+    _record_method(out)
+    return out, report
+
+
+def _check_arguments(ds: Any, salt: Any, burned_in: Any, visual_features: Any) -> None:
+    """The argument checks of :func:`deidentify` (TypeError, ValueError), and Refused for a DICOMDIR."""
     if not isinstance(ds, Dataset):
         raise TypeError(f"deidentify needs a pydicom Dataset (pydicom.dcmread(path)), got {type(ds).__name__}.")
     if not isinstance(salt, str) or not salt:
@@ -354,60 +382,55 @@ def deidentify(
             "DICOMDIR with pydicom.fileset.FileSet (fs = FileSet(); fs.add_custom(ds, leaf) or fs.add(ds) for "
             "each file; fs.write(out_dir)).",
         )
-    report = DeidReport()
-    pixel_tags = [t for t in _PIXEL_TAGS if t in ds]
-    report.has_pixel_data = bool(pixel_tags)
-    meta = getattr(ds, "file_meta", None)
-    ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
-    report.transfer_syntax = ts
-    remove_pixels = False
-    if pixel_tags:
-        risks = []
-        burned = _pixel_risk(ds)
-        if burned is not None:
-            risks.append((burned, burned_in, "burned_in"))
-        if str(ds.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
-            face = ("recognizable visual features: YES", "RecognizableVisualFeatures is YES: the pixels show a face")
-            risks.append((face, visual_features, "visual_features"))
-        for (reason, message), choice, name in risks:
-            if choice == "error":
-                raise Refused(
-                    reason,
-                    f"{message}, which the Basic Profile does not remove (the Clean Pixel Data and Clean "
-                    f"Recognizable Visual Features options are not implemented). Pass {name}='remove_pixels' to "
-                    f"drop the pixel data, or clean the pixels yourself and pass {name}='keep'.",
-                )
-            remove_pixels |= choice == "remove_pixels"
-            report.notes.append(f"{reason}: pixel data {'removed' if choice == 'remove_pixels' else 'kept as cleaned by the caller'}")
-    if not pixel_tags:
-        report.notes.append("no pixel data: header de-identified only")
-    elif ts and UID(ts).is_compressed:
-        report.notes.append(f"compressed transfer syntax {UID(ts).name}: {_COMPRESSED_HINT}")
 
-    out = copy.deepcopy(ds)
-    if remove_pixels:
-        for t in pixel_tags:
-            del out[t]
-    elif _clear_high_bits(out):
-        report.actions["high bits"] += 1
-    _process(out, salt, report)
-    if meta is not None:
-        out_meta = out.file_meta
-        for tag in list(out_meta.keys()):
-            if tag == 0x00020003:  # MediaStorageSOPInstanceUID: must equal the new SOPInstanceUID
-                out_meta[tag].value = remap_uid(out_meta[tag].value, salt)
-            elif tag in (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102):
-                del out_meta[tag]  # source/sending/receiving AE titles, private information
-        # The de-identified file is written by pydicom: name it, not the original's software.
-        out_meta.ImplementationClassUID = pydicom.uid.PYDICOM_IMPLEMENTATION_UID
-        out_meta.ImplementationVersionName = f"PYDICOM {pydicom.__version__}"[:16]
+
+def _pixel_choice(ds: Dataset, burned_in: str, visual_features: str, report: DeidReport) -> bool:
+    """Whether to remove the pixel data, from the caller's choices for pixels that may show a name or a face.
+
+    Raises :class:`Refused` where such a risk meets the choice ``"error"``; notes each risk and
+    what was done about it in ``report``.
+    """
+    remove_pixels = False
+    risks = []
+    burned = _pixel_risk(ds)
+    if burned is not None:
+        risks.append((burned, burned_in, "burned_in"))
+    if str(ds.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
+        face = ("recognizable visual features: YES", "RecognizableVisualFeatures is YES: the pixels show a face")
+        risks.append((face, visual_features, "visual_features"))
+    for (reason, message), choice, name in risks:
+        if choice == "error":
+            raise Refused(
+                reason,
+                f"{message}, which the Basic Profile does not remove (the Clean Pixel Data and Clean "
+                f"Recognizable Visual Features options are not implemented). Pass {name}='remove_pixels' to "
+                f"drop the pixel data, or clean the pixels yourself and pass {name}='keep'.",
+            )
+        remove_pixels |= choice == "remove_pixels"
+        report.notes.append(f"{reason}: pixel data {'removed' if choice == 'remove_pixels' else 'kept as cleaned by the caller'}")
+    return remove_pixels
+
+
+def _rewrite_file_meta(out_meta: Dataset, salt: str) -> None:
+    """The file meta of the copy: its instance UID remapped, AE titles and private information removed."""
+    for tag in list(out_meta.keys()):
+        if tag == 0x00020003:  # MediaStorageSOPInstanceUID: must equal the new SOPInstanceUID
+            out_meta[tag].value = remap_uid(out_meta[tag].value, salt)
+        elif tag in (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102):
+            del out_meta[tag]  # source/sending/receiving AE titles, private information
+    # The de-identified file is written by pydicom: name it, not the original's software.
+    out_meta.ImplementationClassUID = pydicom.uid.PYDICOM_IMPLEMENTATION_UID
+    out_meta.ImplementationVersionName = f"PYDICOM {pydicom.__version__}"[:16]
+
+
+def _record_method(out: Dataset) -> None:
+    """Write into ``out`` that, and how, it was de-identified: Patient Identity Removed, the method and its code."""
     out.PatientIdentityRemoved = "YES"
     out.DeidentificationMethod = _METHOD
     code = Dataset()
     code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = _DEID_CODE
     out.DeidentificationMethodCodeSequence = DicomSequence([code])
     out.LongitudinalTemporalInformationModified = "REMOVED"
-    return out, report
 
 
 def deidentify_file(
