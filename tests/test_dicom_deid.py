@@ -219,6 +219,7 @@ def test_no_identifying_value_survives(path: Path, ds: Dataset) -> None:
     code = out.DeidentificationMethodCodeSequence[0]
     assert (code.CodeValue, code.CodingSchemeDesignator) == ("113100", "DCM")
     assert "PS3.15 2024b" in out.DeidentificationMethod[0]
+    assert out.DeidentificationMethod[1].startswith(f"{deid.__name__};")  # names the module as it is imported now
     assert ds == before  # the input is not changed
     assert report.has_pixel_data == ("PixelData" in ds or "FloatPixelData" in ds or "DoubleFloatPixelData" in ds)
 

@@ -62,7 +62,7 @@ TABLE_E1_1: list[tuple[str, str, dict[str, str]]] = _parse_table()
 BASIC_PROFILE: dict[int, str] = {int(t, 16): a for t, a, _ in TABLE_E1_1 if all(c in "0123456789ABCDEF" for c in t)}
 
 _DEID_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
-_METHOD = [f"DICOM PS3.15 {EDITION} Annex E Basic Profile", "medtools.deid; private, overlays removed"]
+_METHOD = [f"DICOM PS3.15 {EDITION} Annex E Basic Profile", "medtools.dicom.deid; private, overlays removed"]
 _DUMMY = {"PN": "ANONYMOUS", "DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000D"}
 _TEXT_VRS = {"AE", "CS", "LO", "LT", "SH", "ST", "UC", "UR", "UT"}
 _FREE_TEXT_VRS = {"LT", "ST", "UT", "UC"}
