@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import medtools.data as d
-from medtools.data import _registry, medmnist
+from medtools.data import _registry, _verify
 
 PNEUMONIA_MD5 = "28209eda62fecd6e6a2d98b1501bb15f"
 
@@ -26,7 +26,7 @@ def tmp_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv(d.DATA_DIR_ENV, str(tmp_path))
     monkeypatch.delenv(d.OFFLINE_ENV, raising=False)
     monkeypatch.setattr(_registry, "url_for", lambda name, size: f"http://127.0.0.1:9/{name}_{size}.npz")
-    medmnist._VERIFIED.clear()
+    _verify._VERIFIED.clear()
     return tmp_path
 
 
@@ -220,6 +220,18 @@ def test_augmentation_policies():
     out = np.asarray(xray(images, training=True))
     assert out.shape == images.shape
     np.testing.assert_allclose(np.asarray(xray(images, training=False)), images, atol=1e-6)
+
+
+def test_article_policy_is_article_augmentation():
+    # "article" is a policy name, so callers need not branch on it (data_scarcity, benchmark did):
+    # the same layers with the same seeds as article_augmentation, hence the same draws.
+    assert "article" in d.AUGMENTATION_POLICIES
+    seed = 3
+    by_name, direct = d.augmentation("article", seed), d.article_augmentation(seed)
+    assert by_name.name == direct.name == "augment_article"
+    assert [layer.get_config() for layer in by_name.layers] == [layer.get_config() for layer in direct.layers]
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(by_name(images, training=True)), np.asarray(direct(images, training=True)))
 
 
 def test_to_float_shapes():

@@ -49,6 +49,36 @@ def test_altered_file_is_reported(tmp_path):
         chase.verify_chase(tmp_path, ["Image_01L"])
 
 
+def test_chase_errors_are_data_errors(tmp_path):
+    # One error family: `except data.DataError` catches a missing or altered file of any dataset.
+    from medtools import data
+
+    with pytest.raises(data.DataError, match="CHASE_DB1"):
+        chase.verify_chase(tmp_path)
+
+
+def test_a_file_changed_after_verification_is_caught(tmp_path):
+    # The verified-file memo (shared with MedMNIST) must not vouch for a file rewritten since.
+    name = "Image_01L.jpg"
+    good = b"pretend this is the image"
+    sums = {f: chase.SHA256[f] for f in chase.SHA256}
+    import hashlib
+
+    for f in sums:
+        (tmp_path / f).write_bytes(good)
+    patched = {f: hashlib.sha256(good).hexdigest() for f in sums}
+    old = dict(chase.SHA256)
+    chase.SHA256.update(patched)
+    try:
+        assert chase.verify_chase(tmp_path, ["Image_01L"]) == tmp_path
+        (tmp_path / name).write_bytes(good + b"!")  # a different size: the memo cannot match
+        with pytest.raises(chase.ChaseError, match="SHA-256"):
+            chase.verify_chase(tmp_path, ["Image_01L"])
+    finally:
+        chase.SHA256.clear()
+        chase.SHA256.update(old)
+
+
 def test_fov_mask_of_a_synthetic_disc():
     yy, xx = np.mgrid[0:120, 0:130]
     disc = (yy - 60) ** 2 + (xx - 65) ** 2 < 50**2

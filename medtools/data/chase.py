@@ -18,12 +18,13 @@ The release has no field-of-view (FOV) masks; :func:`fov_mask` derives one from 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from medtools.data._verify import DataError, matches
 
 __all__ = [
     "CHASE_DIR_ENV",
@@ -139,8 +140,11 @@ cca4239f59a59b960d9540ff27bcb14b4270f3b0bf284cd41521be576618f586  Image_14R_2ndH
 SHA256: dict[str, str] = {name: digest for digest, name in (line.split() for line in _SUMS.strip().splitlines())}
 
 
-class ChaseError(RuntimeError):
-    """CHASE_DB1 files are missing or do not match their checksums; the message says what to do."""
+class ChaseError(DataError):
+    """CHASE_DB1 files are missing or do not match their checksums; the message says what to do.
+
+    A :class:`medtools.data.DataError`, like a missing or altered MedMNIST file.
+    """
 
 
 @dataclass(frozen=True)
@@ -185,17 +189,6 @@ def image_names(children: tuple[int, ...] | list[int] = TRAIN_CHILDREN + TEST_CH
     return [f"Image_{int(c):02d}{eye}" for c in children for eye in "LR"]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-_VERIFIED: dict[Path, tuple[int, int]] = {}
-
-
 def verify_chase(folder: str | os.PathLike[str] | None = None, names: list[str] | None = None) -> Path:
     """Check that the files are present and match :data:`SHA256`; return the folder.
 
@@ -211,16 +204,7 @@ def verify_chase(folder: str | os.PathLike[str] | None = None, names: list[str] 
             f"CHASEDB1.zip from the official page {OFFICIAL_PAGE}, unpack its 84 files into that "
             f"folder, or point ${CHASE_DIR_ENV} at a folder that holds them."
         )
-    altered = []
-    for f in files:
-        path = root / f
-        stat = path.stat()
-        if _VERIFIED.get(path) == (stat.st_size, stat.st_mtime_ns):
-            continue
-        if _sha256(path) != SHA256[f]:
-            altered.append(f)
-        else:
-            _VERIFIED[path] = (stat.st_size, stat.st_mtime_ns)
+    altered = [f for f in files if not matches(root / f, SHA256[f], "sha256")]
     if altered:
         raise ChaseError(
             f"{len(altered)} CHASE_DB1 file(s) in {root} do not match their SHA-256 ({altered[:3]}): "

@@ -18,7 +18,6 @@ The cache folder is ``$MEDTOOLS_DATA_DIR`` if set, else the user cache directory
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from medtools.data import _registry
+from medtools.data._verify import DataError, file_digest, matches
 
 DATA_DIR_ENV = "MEDTOOLS_DATA_DIR"
 OFFLINE_ENV = "MEDTOOLS_OFFLINE"
@@ -52,10 +52,6 @@ __all__ = [
     "md5sum",
     "read_npz",
 ]
-
-
-class DataError(RuntimeError):
-    """A dataset file is unknown, missing, corrupt or unsafe. The message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -147,31 +143,17 @@ def data_dir() -> Path:
 
 def md5sum(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     """Hex MD5 of a file, read in chunks."""
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# Files already verified in this process: path -> (size, mtime_ns, md5).
-_VERIFIED: dict[Path, tuple[int, int, str]] = {}
+    return file_digest(path, "md5", chunk)
 
 
 def _verify(path: Path, expected: str, what: str, url: str) -> None:
-    stat = path.stat()
-    seen = _VERIFIED.get(path)
-    if seen and seen[:2] == (stat.st_size, stat.st_mtime_ns) and seen[2] == expected:
-        return
-    actual = md5sum(path)
-    if actual != expected:
+    if not matches(path, expected, "md5"):
         raise DataError(
-            f"{path} is not the official {what} file: its MD5 is {actual}, expected "
+            f"{path} is not the official {what} file: its MD5 is {md5sum(path)}, expected "
             f"{expected} (the file is truncated, modified or a different file). It was "
             f"not used. Delete it and run again to re-download it from {url}, or "
             f"replace it with the official file."
         )
-    _VERIFIED[path] = (stat.st_size, stat.st_mtime_ns, expected)
 
 
 def _offline() -> bool:
