@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
 
 __all__ = ["AUGMENTATION_POLICIES", "article_augmentation", "augmentation"]
 
-AUGMENTATION_POLICIES = ("none", "xray", "ultrasound", "fundus")
+AUGMENTATION_POLICIES = ("none", "xray", "ultrasound", "fundus", "article")
 
 
 
@@ -33,6 +33,8 @@ def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None
       left eye), rotations of at most ±10° (a tilted head or camera); no vertical flips or
       large rotations — they move the optic disc above or below the macula, an orientation a
       fundus photograph does not show (chapter *Grading for treatment decisions*).
+    * ``"article"``: the article's ``ImageDataGenerator`` settings, :func:`article_augmentation`
+      (the same layers and seeds), so a caller that names policies need not branch on it.
     * ``"none"``: returns None.
 
     The layers act only when called with ``training=True``. Input: float images
@@ -46,6 +48,8 @@ def augmentation(policy: str = "xray", seed: int = 0) -> keras.Sequential | None
         )
     if policy == "none":
         return None
+    if policy == "article":
+        return article_augmentation(seed)
     layers: list[Any] = []
     if policy == "fundus":
         layers += [
