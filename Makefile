@@ -77,16 +77,24 @@ dist: setup
 	python -m twine check --strict dist/*
 
 # Numeric paths (see README, "Numeric paths"): nbval executes every notebook with TensorFlow's
-# defaults and trains the models; the book build (next stage) reuses them through the shared
-# weight cache. notebooks-paths is the author's check before changing a chapter that trains:
-# the same notebooks with TensorFlow's reference CPU kernels (oneDNN off) and on one thread,
-# each path training its own models (the cache keys on the numeric path).
+# defaults and trains the models; tools/nbval_cache.py stores what it executed in the build's
+# jupyter-cache, so the book build (next stage) renders those outputs instead of executing every
+# chapter again (a chapter whose code changed since is executed by the build, reusing the trained
+# weights through the weight cache). Two chapters run at a time (pytest-xdist, a whole notebook
+# per worker): one chapter's kernel keeps about one core busy (its CPU time is about its wall
+# time), so two workers use a 2-core machine; NBVAL_WORKERS=1 runs them one after another.
+# notebooks-paths is the author's check before changing a chapter that trains: the same
+# notebooks with TensorFlow's reference CPU kernels (oneDNN off) and on one thread, each path
+# training its own models (the cache keys on the numeric path) and storing nothing for the build.
+NBVAL_WORKERS ?= 2
+NBVAL_PARALLEL = -n $(NBVAL_WORKERS) --dist loadfile
+
 notebooks: setup
-	$(PROGRESS) notebooks -- python -m pytest -v $(NBVAL_FLAGS) chapters
+	$(PROGRESS) notebooks -- python -m pytest -v $(NBVAL_FLAGS) $(NBVAL_PARALLEL) -p tools.nbval_cache chapters
 
 notebooks-paths: setup
-	TF_ENABLE_ONEDNN_OPTS=0 $(PROGRESS) notebooks-onednn-off -- python -m pytest -v $(NBVAL_FLAGS) chapters
-	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 $(PROGRESS) notebooks-one-thread -- python -m pytest -v $(NBVAL_FLAGS) chapters
+	TF_ENABLE_ONEDNN_OPTS=0 $(PROGRESS) notebooks-onednn-off -- python -m pytest -v $(NBVAL_FLAGS) $(NBVAL_PARALLEL) chapters
+	TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 $(PROGRESS) notebooks-one-thread -- python -m pytest -v $(NBVAL_FLAGS) $(NBVAL_PARALLEL) chapters
 
 build: setup
 	$(PROGRESS) build -- jupyter-book build . -W -n --keep-going

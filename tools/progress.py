@@ -13,7 +13,8 @@ machine by a full ``make test``; the status page shows it). Every successful sta
 its times to ``_build/logs/timings.json``; ``--record`` writes them to ``tools/timings.json``.
 
 Stages it knows how to follow:
-* ``notebooks`` — nbval (``pytest -v``): a chapter ends when the next chapter's first cell starts.
+* ``notebooks`` — nbval (``pytest -v``): a chapter ends when the next chapter's first cell starts;
+  under pytest-xdist, when the worker that ran it reports a cell of its next chapter.
 * ``build`` / ``book`` — Jupyter Book: a chapter starts at Sphinx's ``reading sources... chapters/x``
   and MyST-NB logs ``Executed notebook in N seconds`` or ``Using cached notebook``.
 * anything else — one summary line.
@@ -35,6 +36,8 @@ TIMINGS = ROOT / "tools" / "timings.json"
 
 # pytest -v writes a test's id when the test starts and its outcome when it ends, on one line.
 NBVAL_CELL = re.compile(r"^chapters/([\w-]+)(?:\.ipynb|::ipynb)::Cell \d+ ")
+# Under pytest-xdist (make notebooks runs two chapters at a time) each result line names its worker.
+XDIST_CELL = re.compile(r"^\[(gw\d+)\] \[\s*\d+%\] [A-Z]+ chapters/([\w-]+)(?:\.ipynb|::ipynb)::Cell \d+")
 READING = re.compile(r"reading sources\.\.\. \[\s*\d+%\] (chapters/[\w-]+|[\w-]+)\s*$")
 PYTEST_CLOSING = re.compile(r"^=+ .*(passed|failed|error|no tests ran).* in [\d.]+s.* =+$")
 
@@ -55,22 +58,42 @@ class Follower:
         self.started = time.perf_counter()
         self.done: dict[str, float] = {}
         self.closing: str | None = None
+        self.workers: dict[str, tuple[str, float]] = {}  # xdist worker -> (its chapter, when it started)
+        self.n_workers = 1
 
     def _remaining(self) -> str:
-        left = [s for name, s in self.expected.items() if name not in self.done and name != self.current]
+        running = {self.current} | {name for name, _ in self.workers.values()}
+        left = [s for name, s in self.expected.items() if name not in self.done and name not in running]
         if not self.expected or not left:
             return ""
-        return f", about {_minutes(sum(left))} left"
+        # the expected times are one chapter's wall time; with n workers, n chapters run at once
+        return f", about {_minutes(sum(left) / self.n_workers)} left"
 
-    def _finish_current(self) -> None:
-        if self.current is None:
-            return
-        seconds = time.perf_counter() - self.started
-        self.done[self.current] = seconds
+    def _report(self, name: str, seconds: float) -> None:
+        self.done[name] = seconds
         n = len(self.done)
         count = f"{n}/{len(self.expected)}" if len(self.expected) >= n else f"{n}"
-        print(f"  {self.stage:<9} {self.current:<22} {seconds:6.0f} s   ({count}{self._remaining()})", flush=True)
-        self.current = None
+        print(f"  {self.stage:<9} {name:<22} {seconds:6.0f} s   ({count}{self._remaining()})", flush=True)
+
+    def _finish_current(self) -> None:
+        if self.current is not None:
+            name, self.current = self.current, None
+            self._report(name, time.perf_counter() - self.started)
+        for worker in list(self.workers):
+            name, started = self.workers.pop(worker)
+            self._report(name, time.perf_counter() - started)
+
+    def _worker_at(self, worker: str, name: str) -> None:
+        """An xdist worker reported a cell of chapter ``name``: its previous chapter has ended."""
+        self.current = None  # a serial "current chapter" guessed from a start line means nothing here
+        previous = self.workers.get(worker)
+        if previous is not None and previous[0] == name:
+            return
+        now = time.perf_counter()
+        self.workers[worker] = (name, now)
+        self.n_workers = max(self.n_workers, len(self.workers))
+        if previous is not None:
+            self._report(previous[0], now - previous[1])
 
     def _start(self, name: str) -> None:
         if name == self.current:
@@ -81,7 +104,7 @@ class Follower:
 
     def partial(self, text: str) -> None:
         """The start of a line not yet ended: nbval has just started a cell."""
-        if self.stage.startswith("notebooks"):
+        if self.stage.startswith("notebooks") and not self.workers:
             m = NBVAL_CELL.match(text)
             if m:
                 self._start(m.group(1))
@@ -94,8 +117,10 @@ class Follower:
         if line.startswith(("pickling environment", "checking consistency")):
             self._finish_current()  # Sphinx has read (and executed) every document
         if self.stage.startswith("notebooks"):
-            m = NBVAL_CELL.match(line)
-            if m:
+            x = XDIST_CELL.match(line)
+            if x:
+                self._worker_at(x.group(1), x.group(2))
+            elif not self.workers and (m := NBVAL_CELL.match(line)):
                 self._start(m.group(1))
         elif self.stage in ("build", "book"):
             m = READING.search(line)
