@@ -81,6 +81,10 @@ def test_litert_float_and_int8(tiny_model, images):
         (kernel,) = [t for t in eff.litert_tensors(blob) if t["shape"] == (8, 3, 3, 4)]
         assert kernel["dtype"] == np.int8 and kernel["scales"].shape == (n_scales,)
         assert np.abs(kernel["value"].astype(int)).max() == 127  # symmetric: the largest weight maps to ±127
+    # full integer: every tensor but the float32 input and output is an integer (int8, int32 biases); a
+    # dynamic-range conversion (int8 weights, float activations) or a float fallback would keep float32 ones
+    kinds = [np.dtype(t["dtype"]) for t in eff.litert_tensors(q8)]
+    assert kinds.count(np.dtype(np.float32)) == 2 and all(k in (np.float32, np.int8, np.int32) for k in kinds)
     p8 = eff.litert_predict(q8, images, batch_size=16)  # 40 images: the last batch is padded
     assert p8.shape == (40,) and p8.dtype == np.float32
     assert np.abs(p8 - p_keras).max() < 0.05  # int8 activations: close, not equal
@@ -91,6 +95,45 @@ def test_litert_float_and_int8(tiny_model, images):
     assert eff.keras_weights_size(tiny_model) > 4 * tiny_model.count_params()  # float32 weights + file overhead
     with pytest.raises(ValueError, match="Keras model"):
         eff.keras_weights_size("model.keras")
+
+
+@pytest.mark.slow
+def test_to_litert_gives_the_model_of_the_direct_converter_call(tiny_model, images):
+    """Keras's export (what to_litert uses) and tf.lite.TFLiteConverter.from_keras_model give the same int8 model.
+
+    The chapter says so for the installed Keras; this fails if the export stopped forwarding the
+    quantisation settings (a float or dynamic-range model) or converted another graph.
+    """
+    import contextlib
+    import io
+
+    import tensorflow as tf
+
+    if not hasattr(tf, "lite"):  # pragma: no cover - a TensorFlow without tf.lite: nothing to compare with
+        pytest.skip("this TensorFlow has no tf.lite")
+    reps = images[:20]
+    converter = tf.lite.TFLiteConverter.from_keras_model(tiny_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([reps[i : i + 1]] for i in range(len(reps)))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    with contextlib.redirect_stdout(io.StringIO()):
+        direct = bytes(converter.convert())
+    exported = eff.to_litert(tiny_model, int8=True, representative=reps)
+
+    def tensors(blob):  # every tensor's shape, type and quantisation, and the stored bytes of the constants
+        from ai_edge_litert.tools import flatbuffer_utils
+
+        model = flatbuffer_utils.read_model_from_bytearray(bytearray(blob))
+        key = []
+        for t in model.subgraphs[0].tensors:
+            q, data = t.quantization, model.buffers[t.buffer].data
+            quant = None if q is None else [None if v is None else list(v) for v in (q.scale, q.zeroPoint)]
+            key.append((list(t.shape), t.type, quant, None if q is None else q.quantizedDimension,
+                        None if data is None else bytes(np.asarray(data, np.uint8))))
+        return sorted(key, key=repr)
+
+    assert tensors(exported) == tensors(direct)
+    np.testing.assert_array_equal(eff.litert_predict(exported, images), eff.litert_predict(direct, images))
 
 
 def test_logit_model_drops_only_the_sigmoid(tiny_model, images):

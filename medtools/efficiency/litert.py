@@ -8,12 +8,32 @@ the final sigmoid, whose int8 output would tie the scores); :func:`litert_runner
 with the ``ai-edge-litert`` interpreter (TensorFlow's own ``tf.lite.Interpreter`` when that
 package is absent); :func:`keras_weights_size` gives the size of a Keras weights file, the
 baseline the LiteRT files are compared with. Imports neither TensorFlow nor Keras until called.
+
+**Which converter, and why.** TensorFlow is retiring ``tf.lite`` in favour of LiteRT (TensorFlow
+2.20's release notes; ``tf.lite.Interpreter`` is already deprecated, hence the ``ai-edge-litert``
+interpreter here). :func:`to_litert` converts with Keras's ``model.export(format="litert")``, the
+supported entry point, present in Keras 3.13 (Colab's) and 3.15 (``requirements.txt``). It passes
+its keyword arguments to the converter as attributes, so full-integer quantisation with a
+representative set goes through it. Underneath, it is still TensorFlow's converter
+(``keras/src/export/litert.py``, ``LiteRTExporter._convert_to_tflite``): Keras 3.13 calls
+``tf.lite.TFLiteConverter.from_keras_model(model)``, Keras 3.15 writes a SavedModel
+(``ExportArchive``) and calls ``tf.lite.TFLiteConverter.from_saved_model``; the settings passed
+(``tf.lite.Optimize.DEFAULT``, ``tf.lite.OpsSet.TFLITE_BUILTINS_INT8``) are that converter's. So
+when ``tf.lite`` leaves TensorFlow, the export is where the change lands. With TensorFlow 2.21, on
+Keras 3.13.2 and 3.15.1 alike, the export gives the int8 model of a direct
+``TFLiteConverter.from_keras_model`` call: the same ops, the same tensors (shapes, dtypes, scales,
+zero points, integer weights) and identical outputs. No converter without ``tf.lite`` can do this
+here today: ``ai-edge-litert`` 2.3 ships the interpreter but no converter API, and
+``litert-converter`` 0.5 converts MLIR modules (no Keras model, no representative set) and,
+through ``xdsl==0.28.0``, needs ``typing-extensions<4.13``, which cannot be installed beside the
+book's pins (``selenium`` 4.51 needs ``>=4.15``) or Colab's 4.16.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -81,8 +101,10 @@ def to_litert(
     representative: ArrayLike | None = None,
     per_channel: bool = True,
 ) -> bytes:
-    """Convert a Keras model to a LiteRT (TensorFlow Lite) flat buffer.
+    """Convert a Keras model to a LiteRT (TensorFlow Lite) flat buffer with ``model.export(format="litert")``.
 
+    Keras's own export is the converter's supported entry point (see the module docstring: it
+    still runs TensorFlow's converter underneath, and the settings below are that converter's).
     With ``int8=False`` the weights stay float32 (batch normalisation is folded into the
     convolutions). With ``int8=True`` this is full-integer post-training quantisation: weights
     int8 (symmetric, one scale per output channel, or one per tensor), activations int8 with a
@@ -96,7 +118,8 @@ def to_litert(
             never test images); required when ``int8`` is True. Each is fed with batch size 1.
         per_channel: one weight scale per output channel (the converter's default). False sets
             the converter's *private* flag ``_experimental_disable_per_channel`` (one scale per
-            weight tensor), which may change without notice in a later TensorFlow.
+            weight tensor), which may change without notice in a later TensorFlow. Keras passes
+            any attribute of the converter through.
 
     Returns:
         The ``.tflite`` file's bytes (``len()`` is its size).
@@ -117,21 +140,34 @@ def to_litert(
                 "ranges, e.g. 500 training images: to_litert(model, int8=True, representative=x_train[:500])."
             )
         reps = _check_images_for(model, representative, "representative")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    options: dict[str, Any] = {}  # the converter's settings, which Keras's export passes on to it
     if int8:
         assert reps is not None  # checked above
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([reps[i : i + 1]] for i in range(len(reps)))
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        options = {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "representative_dataset": lambda: ([reps[i : i + 1]] for i in range(len(reps))),
+            "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+        }
         if not per_channel:
-            converter._experimental_disable_per_channel = True  # private flag, see the docstring
-    # Keras 3's export prints the traced function's signature; keep the notebook readable. The
-    # converter's C++ code also writes its settings ("fully_quantize: 0, inference_type: 6, ...")
-    # straight to the process's standard error, which in a notebook kernel bypasses the cell and
-    # lands in the terminal of `make book`; it is passed to Python's stderr instead (the cell's
+            options["_experimental_disable_per_channel"] = True  # private flag, see the docstring
+    # Keras's export prints the traced function's signature and the file it saved; keep the notebook
+    # readable. The converter's C++ code also writes its settings ("fully_quantize: 0, inference_type:
+    # 6, ...") straight to the process's standard error, which in a notebook kernel bypasses the cell
+    # and lands in the terminal of `make book`; it is passed to Python's stderr instead (the cell's
     # stderr, which the book build removes), so nothing is lost and the terminal stays readable.
-    with contextlib.redirect_stdout(io.StringIO()), _native_stderr_to_python():
-        return bytes(converter.convert())
+    # Keras 3.15 writes a SavedModel first, and TensorFlow's logger reports "Assets written to <temporary
+    # folder>" at INFO level (shown in a notebook kernel): only warnings and errors are let through.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(max(level, logging.WARNING))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.tflite"
+            with contextlib.redirect_stdout(io.StringIO()), _native_stderr_to_python():
+                model.export(str(path), format="litert", verbose=False, **options)
+            return path.read_bytes()
+    finally:
+        tf_logger.setLevel(level)
 
 
 @contextlib.contextmanager
