@@ -37,7 +37,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CACHE_DIR_ENV = "MEDTOOLS_CACHE_DIR"
 
-__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "balanced_class_weights", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
+__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "SPEC_VOCABULARY", "balanced_class_weights", "cache_dir", "cache_key", "data_fingerprint",
+           "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
+
+#: The words a ``spec`` of :func:`fit_cached` uses for what every training run has, so that two
+#: chapters describe the same setting the same way (a spec may add keys of its own, e.g. ``head``).
+SPEC_VOCABULARY = {
+    "dataset": "the data's name (a MedMNIST name, or e.g. 'CHASE_DB1'); the data's identity is data= or the MedMNIST file's MD5",
+    "size": "image size of a MedMNIST file (28, 64, ...)",
+    "seed": "the seed of set_seed",
+    "epochs": "training epochs",
+    "batch_size": "images per step",
+    "augment": "the augmentation (a policy of medtools.data.augmentation, or a description)",
+}
 
 
 def set_seed(seed: int, *, deterministic: bool = True) -> None:
@@ -134,15 +146,54 @@ def _data_md5(spec: dict[str, Any]) -> str | None:
     return data.info(name).md5.get(size)
 
 
+def data_fingerprint(data: Any) -> str:
+    """SHA-256 (20 hex digits) of the arrays a model trains on: their bytes, shapes and dtypes.
+
+    Introduced with :func:`fit_cached`'s ``data=``: the weight cache then keys on the data
+    itself, not on a name for it, so a subset, another preprocessing or a changed file misses.
+
+    Args:
+        data: a NumPy array (any shape and dtype), or a list, tuple or dict (sorted by key) of
+            them, nested; e.g. ``(x_train, y_train)`` or a :class:`medtools.data.Split`'s
+            ``(split.x, split.y)``.
+
+    Raises:
+        TypeError: something that is not an array, list, tuple or dict (say which arrays the
+            run trains on instead).
+    """
+    digest = hashlib.sha256()
+
+    def add(obj: Any, where: str) -> None:
+        if isinstance(obj, np.ndarray):
+            arr = np.ascontiguousarray(obj)
+            digest.update(f"{where}:{arr.dtype.str}:{arr.shape};".encode())
+            digest.update(arr.tobytes())
+        elif isinstance(obj, dict):
+            for k in sorted(obj, key=str):
+                add(obj[k], f"{where}.{k}")
+        elif isinstance(obj, (list, tuple)):
+            digest.update(f"{where}:{type(obj).__name__}{len(obj)};".encode())
+            for i, v in enumerate(obj):
+                add(v, f"{where}[{i}]")
+        else:
+            raise TypeError(f"data_fingerprint takes NumPy arrays or lists, tuples and dicts of them; got "
+                            f"{type(obj).__name__} at data{where}. Pass the arrays the model trains on, e.g. (x, y).")
+
+    add(data, "")
+    return digest.hexdigest()[:20]
+
+
 def cache_key(
     spec: dict[str, Any],
     model: keras.Model | None = None,
     train: Callable[..., Any] | None = None,
+    data: Any = None,
 ) -> str:
     """A stable hash of everything a trained result depends on.
 
     The key covers ``spec`` (what the caller says the run depends on: dataset, seed,
-    epochs, augmentation, …), the MD5 of the data file the spec names, the model's
+    epochs, augmentation, …), the data (:func:`data_fingerprint` of ``data`` when given; else
+    the MD5 of the MedMNIST file the spec names), the model's
     architecture, compile configuration and weight shapes (:func:`model_fingerprint`),
     the source of the training function, the versions of medtools, Keras, TensorFlow and
     NumPy, and the numeric path (:data:`NUMERIC_ENV`). Change a builder argument, a
@@ -156,6 +207,7 @@ def cache_key(
     full = {
         "spec": spec,
         "data_md5": _data_md5(spec),
+        **({"data": data_fingerprint(data)} if data is not None else {}),
         "model": model_fingerprint(model) if model is not None else None,
         "train": _source(train) if train is not None else None,
         "versions": {
@@ -175,6 +227,7 @@ def fit_cached(
     train: Callable[[keras.Model], dict[str, list[float]]],
     spec: dict[str, Any],
     *,
+    data: Any = None,
     cache: bool = True,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Build a model and train it, or load the weights of an identical earlier run.
@@ -187,7 +240,11 @@ def fit_cached(
             function (dataset, size, seed, epochs, augmentation, …); JSON-serialisable.
             The cache key adds the rest itself (:func:`cache_key`): the model's
             architecture and compile configuration, the training function's source, the
-            data file's MD5, library versions and the numeric path.
+            data file's MD5, library versions and the numeric path. Name common settings with
+            the words of :data:`SPEC_VOCABULARY`.
+        data: the arrays the model trains on (e.g. ``(x_train, y_train)``); the key then holds
+            their :func:`data_fingerprint`, so the cache knows which data it trained on. Without
+            it, only a MedMNIST file named by ``spec["dataset"]`` is identified.
         cache: False to always train (and overwrite the entry).
 
     Returns:
@@ -196,7 +253,7 @@ def fit_cached(
         ``key`` and ``spec``.
     """
     model = build()
-    key = cache_key(spec, model, train)
+    key = cache_key(spec, model, train, data)
     folder = cache_dir() / key
     weights, meta = folder / "model.weights.h5", folder / "record.json"
     if cache and weights.exists() and meta.exists():

@@ -133,3 +133,26 @@ def test_balanced_class_weights_match_the_formula_and_sklearn() -> None:
         balanced_class_weights(np.array([0, 0, 2, 2]))
     with pytest.raises(ValueError, match="at least one"):
         balanced_class_weights(np.array([], dtype=int))
+
+
+def test_data_fingerprint_keys_on_the_arrays_not_their_name():
+    x = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    y = np.array([0, 1])
+    base = train.data_fingerprint((x, y))
+    assert base == train.data_fingerprint((x.copy(), y.copy()))  # same arrays, another object: same key
+    changed = x.copy()
+    changed[1, 2, 3] += 1
+    # one changed pixel, another dtype, another shape of the same bytes, a subset: each a new key; a
+    # fingerprint of names or lengths only would miss them
+    for other in [(changed, y), (x.astype(np.int16), y), (x.reshape(2, 12), y), (x[:1], y[:1]), (y, x)]:
+        assert train.data_fingerprint(other) != base
+    assert train.data_fingerprint({"b": y, "a": x}) == train.data_fingerprint({"a": x, "b": y})
+    with pytest.raises(TypeError, match="Pass the arrays"):
+        train.data_fingerprint(["not an array"])
+
+
+def test_cache_key_with_data_differs_and_without_is_unchanged():
+    spec = {"dataset": "breastmnist", "seed": 0}
+    x = np.zeros((2, 2), np.uint8)
+    assert train.cache_key(spec) == train.cache_key(spec, data=None)  # old entries keep their keys
+    assert train.cache_key(spec, data=x) != train.cache_key(spec, data=x + 1)
