@@ -276,10 +276,14 @@ def test_fit_data_parallel_equals_fit(tiny_model, images):
         eff.fit_data_parallel(a, x, y, batch_size=65)
     with pytest.raises(ValueError, match="equal length"):
         eff.fit_data_parallel(a, x, y[:3], batch_size=8)
-    with pytest.raises(ValueError, match="article_cnn"):
-        eff.run_multiworker(tiny_model, 64, 32)
+    with pytest.raises(ValueError, match="builder must name a model builder"):
+        eff.run_multiworker("no_such_model", a.get_weights(), 64, 32)
+    with pytest.raises(ValueError, match="builder must name a model builder"):
+        eff.run_mirrored(a, a.get_weights(), 64, 32)  # a model, not the name of its builder
+    with pytest.raises(ValueError, match=r"weights must be models.article_cnn\(\(28, 28, 1\)\).get_weights\(\)"):
+        eff.run_multiworker("article_cnn", tiny_model.get_weights(), 64, 32)
     with pytest.raises(ValueError, match="multiple of n_workers"):
-        eff.run_multiworker(a, 64, 33)
+        eff.run_multiworker("article_cnn", a.get_weights(), 64, 33)
 
 
 @pytest.mark.data
@@ -294,7 +298,7 @@ def test_two_workers_on_loopback_equal_one_worker_with_the_global_batch(medmnist
     keras.utils.set_random_seed(0)
     model = models.article_cnn((28, 28, 1))
     init = model.get_weights()
-    out = eff.run_multiworker(model, 128, 64, n_workers=2, timeout_s=240)
+    out = eff.run_multiworker("article_cnn", init, 128, 64, n_workers=2, timeout_s=240)
     assert out["replicas"] == 2
     train = data.load("pneumoniamnist", download=False).train
     eff.fit_data_parallel(model, data.to_float(train.x[:128]), train.y[:128], batch_size=64)

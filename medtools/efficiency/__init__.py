@@ -17,7 +17,8 @@ converter or a second process, one module per concern:
 * :mod:`~medtools.efficiency.scaling` — the scaling study: :func:`scaling_model` (widths
   :data:`SCALING_WIDTHS`), :func:`scaling_run`, :func:`scaling_study`;
 * :mod:`~medtools.efficiency.distributed` — data-parallel training: :func:`fit_data_parallel`,
-  :func:`run_mirrored`, :func:`run_multiworker`;
+  :func:`run_mirrored` and :func:`run_multiworker` (a builder of :mod:`medtools.models` by name,
+  rebuilt in the worker processes at :data:`WORKER_INPUT_SHAPE`, and its starting weights);
 * :mod:`~medtools.efficiency.workers` — worker processes on 127.0.0.1: :func:`free_ports`,
   :func:`tf_config`, :func:`launch_workers` (:class:`WorkerResult`);
 * :mod:`~medtools.efficiency.cli` — ``python -m medtools.efficiency worker|mirrored|scaling …``
@@ -30,7 +31,12 @@ from __future__ import annotations
 
 from medtools.efficiency.cli import main
 from medtools.efficiency.distill import distillation_loss, distillation_targets, prob_to_logit
-from medtools.efficiency.distributed import fit_data_parallel, run_mirrored, run_multiworker
+from medtools.efficiency.distributed import (
+    WORKER_INPUT_SHAPE,
+    fit_data_parallel,
+    run_mirrored,
+    run_multiworker,
+)
 from medtools.efficiency.latency import Latency, keras_runner, measure_latency
 from medtools.efficiency.litert import (
     keras_weights_size,
@@ -46,6 +52,7 @@ from medtools.efficiency.workers import WorkerResult, free_ports, launch_workers
 __all__ = [
     "Latency",
     "SCALING_WIDTHS",
+    "WORKER_INPUT_SHAPE",
     "WorkerResult",
     "distillation_loss",
     "distillation_targets",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from medtools.efficiency.distributed import fit_data_parallel
+from medtools.efficiency.distributed import WORKER_INPUT_SHAPE, fit_data_parallel
 from medtools.efficiency.scaling import SCALING_WIDTHS, scaling_study
 
 __all__ = [
@@ -82,14 +82,13 @@ def _worker(ns: argparse.Namespace, mirrored: bool) -> None:
             strategy = tf.distribute.MirroredStrategy(names)
     else:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    from medtools import data
-    from medtools.models import article_cnn
+    from medtools import data, models
 
     train = data.load("pneumoniamnist").train
     x, y = data.to_float(train.x[: ns.images]), train.y[: ns.images]
-    with strategy.scope():
-        model = article_cnn((28, 28, 1))
-        model.load_weights(ns.init)
+    with strategy.scope(), np.load(ns.init) as init:
+        model = getattr(models, ns.builder)(WORKER_INPUT_SHAPE)
+        model.set_weights([init[f"arr_{i}"] for i in range(len(init.files))])
     history = fit_data_parallel(model, x, y, batch_size=ns.batch, epochs=ns.epochs)
     is_chief = mirrored or strategy.cluster_resolver.task_id == 0
     if is_chief:
@@ -110,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ``worker`` reads ``TF_CONFIG`` and joins a ``MultiWorkerMirroredStrategy`` cluster;
     ``mirrored --devices N`` runs ``MirroredStrategy`` over N logical CPU devices (or the GPUs).
-    Both load ``--init`` weights into ``article_cnn((28, 28, 1))``, train on the first
+    Both build ``medtools.models.<--builder>((28, 28, 1))`` (default ``article_cnn``), load the
+    ``--init`` weights (an ``.npz`` of ``arr_0``, ``arr_1``, … in ``get_weights()`` order), train on the first
     ``--images`` PneumoniaMNIST training images with global batch ``--batch`` for ``--epochs``,
     save the weights to ``--out`` (the chief only) and print one JSON line.
     """
@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _scaling_main(args[1:])
     parser = argparse.ArgumentParser(prog="python -m medtools.efficiency")
     parser.add_argument("mode", choices=["worker", "mirrored"])
+    parser.add_argument("--builder", default="article_cnn")
     parser.add_argument("--init", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--images", type=int, default=256)

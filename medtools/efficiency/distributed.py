@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from medtools.efficiency.workers import launch_workers
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 __all__ = [
+    "WORKER_INPUT_SHAPE",
     "fit_data_parallel",
     "run_mirrored",
     "run_multiworker",
@@ -95,14 +98,35 @@ def fit_data_parallel(model: keras.Model, x: np.ndarray, y: np.ndarray, *, batch
 
 
 
-def _save_init(model: keras.Model, folder: Path) -> Path:
-    path = folder / "init.weights.h5"
-    model.save_weights(path)
+#: The input shape the worker processes build their model at (the PneumoniaMNIST images they train on).
+WORKER_INPUT_SHAPE = (28, 28, 1)
+
+
+def _save_init(builder: str, weights: Sequence[ArrayLike], folder: Path) -> Path:
+    """Check ``weights`` against ``medtools.models.<builder>(WORKER_INPUT_SHAPE)`` and save them as ``init.npz``."""
+    from medtools import models
+
+    build = getattr(models, builder, None) if isinstance(builder, str) else None
+    if builder not in models.__all__ or not callable(build):
+        raise ValueError(
+            f"builder must name a model builder of medtools.models that takes the input shape, e.g. 'article_cnn', "
+            f"got {builder!r}; the worker processes rebuild the model from that name."
+        )
+    want = [tuple(w.shape) for w in build(WORKER_INPUT_SHAPE).weights]
+    arrays = [np.asarray(w) for w in weights]
+    if [a.shape for a in arrays] != want:
+        raise ValueError(
+            f"weights must be models.{builder}({WORKER_INPUT_SHAPE}).get_weights() ({len(want)} arrays of shapes "
+            f"{want}), got {len(arrays)} arrays of shapes {[a.shape for a in arrays]}."
+        )
+    path = folder / "init.npz"
+    np.savez(path, *arrays)  # arr_0, arr_1, … in get_weights() order
     return path
 
 
 def run_multiworker(
-    model: keras.Model,
+    builder: str,
+    weights: Sequence[ArrayLike],
     n_images: int,
     batch_size: int,
     *,
@@ -110,31 +134,40 @@ def run_multiworker(
     epochs: int = 1,
     timeout_s: float = 180.0,
 ) -> dict[str, Any]:
-    """Train a copy of the article's CNN at 28×28 with ``MultiWorkerMirroredStrategy``, one process per worker.
+    """Train ``medtools.models.<builder>`` at 28×28 with ``MultiWorkerMirroredStrategy``, one process per worker.
 
-    The workers start from ``model``'s weights (an ``article_cnn((28, 28, 1))``, saved to a
-    temporary file), train with :func:`fit_data_parallel` on the first ``n_images``
-    PneumoniaMNIST training images in global batches of ``batch_size`` (each worker computes
-    ``batch_size / n_workers`` of every batch), and the chief returns the final weights. CPU
-    only, on 127.0.0.1; see :func:`launch_workers` for the time limit and the cleanup.
+    Each worker builds ``medtools.models.<builder>((28, 28, 1))`` (compiled, as the builders
+    return it) inside the strategy's scope, starts from ``weights`` (saved to a temporary file),
+    trains with :func:`fit_data_parallel` on the first ``n_images`` PneumoniaMNIST training
+    images in global batches of ``batch_size`` (each worker computes ``batch_size / n_workers``
+    of every batch), and the chief returns the final weights. A model without batch
+    normalisation or dropout, such as ``"article_cnn"``, then computes the one-device update
+    with the global batch; with them, each replica's batch statistics and random masks differ.
+    CPU only, on 127.0.0.1; see :func:`medtools.efficiency.workers.launch_workers` for the time
+    limit and the cleanup.
+
+    Args:
+        builder: the name of a builder in :mod:`medtools.models`, e.g. ``"article_cnn"``.
+        weights: the starting weights, in ``model.get_weights()`` order (float32 arrays).
+        n_images, batch_size: the training images used and the global batch.
 
     Returns:
         ``{"weights": [np.ndarray, …] (model.get_weights() order), "replicas": int,
         "seconds": float (wall, all workers), "history": dict}``.
 
     Raises:
-        ValueError: ``model`` is not the article's CNN at 28×28×1, or ``batch_size`` is not a
-            multiple of ``n_workers`` (each worker must get an equal share).
+        ValueError: ``builder`` is not a builder of :mod:`medtools.models`, ``weights`` do not fit
+            the model it builds, or ``batch_size`` is not a multiple of ``n_workers`` (each worker
+            must get an equal share).
     """
-    _check_article28(model)
     if int(batch_size) % int(n_workers):
         raise ValueError(f"batch_size {batch_size} must be a multiple of n_workers {n_workers} (equal shares).")
     with tempfile.TemporaryDirectory() as tmp:
-        init = _save_init(model, Path(tmp))
+        init = _save_init(builder, weights, Path(tmp))
         out = Path(tmp) / "out.npz"
         start = time.perf_counter()
         results = launch_workers(
-            ["worker", "--init", str(init), "--out", str(out), "--images", str(n_images),
+            ["worker", "--builder", builder, "--init", str(init), "--out", str(out), "--images", str(n_images),
              "--batch", str(batch_size), "--epochs", str(epochs)],
             n_workers,
             timeout_s=timeout_s,
@@ -145,7 +178,8 @@ def run_multiworker(
 
 
 def run_mirrored(
-    model: keras.Model,
+    builder: str,
+    weights: Sequence[ArrayLike],
     n_images: int,
     batch_size: int,
     *,
@@ -153,42 +187,30 @@ def run_mirrored(
     epochs: int = 1,
     timeout_s: float = 180.0,
 ) -> dict[str, Any]:
-    """Train a copy of the article's CNN at 28×28 with ``MirroredStrategy`` in a fresh process.
+    """Train ``medtools.models.<builder>`` at 28×28 with ``MirroredStrategy`` in a fresh process.
 
     The process splits the host CPU into ``n_devices`` logical devices
     (``tf.config.set_logical_device_configuration``, which must run before TensorFlow first
-    uses its devices — hence a new process), or uses the GPUs if it finds any, and then runs
-    the same :func:`fit_data_parallel` as :func:`run_multiworker`.
+    uses its devices — hence a new process), or uses the GPUs if it finds any, and then builds
+    the model, loads ``weights`` and runs the same :func:`fit_data_parallel` as
+    :func:`run_multiworker` (whose arguments and errors it shares).
 
     Returns:
         As :func:`run_multiworker`, plus ``"devices"`` (the strategy's device names).
     """
-    _check_article28(model)
     if int(n_devices) < 1 or int(batch_size) % int(n_devices):
         raise ValueError(f"n_devices must be >= 1 and divide batch_size, got {n_devices} and {batch_size}.")
     with tempfile.TemporaryDirectory() as tmp:
-        init = _save_init(model, Path(tmp))
+        init = _save_init(builder, weights, Path(tmp))
         out = Path(tmp) / "out.npz"
         start = time.perf_counter()
         results = launch_workers(
-            ["mirrored", "--devices", str(n_devices), "--init", str(init), "--out", str(out),
+            ["mirrored", "--devices", str(n_devices), "--builder", builder, "--init", str(init), "--out", str(out),
              "--images", str(n_images), "--batch", str(batch_size), "--epochs", str(epochs)],
             1,
             timeout_s=timeout_s,
         )
         return _read_out(out, time.perf_counter() - start, results[0].stdout)
-
-
-def _check_article28(model: Any) -> None:
-    from medtools.models import article_cnn
-
-    ref = article_cnn((28, 28, 1))
-    shapes = [tuple(w.shape) for w in getattr(model, "weights", [])]
-    if shapes != [tuple(w.shape) for w in ref.weights]:
-        raise ValueError(
-            "model must be models.article_cnn((28, 28, 1)) (the worker processes rebuild that architecture; "
-            "it has no batch normalisation or dropout, so a data-parallel step equals a one-device step)."
-        )
 
 
 def _read_out(out: Path, seconds: float, stdout: str) -> dict[str, Any]:
