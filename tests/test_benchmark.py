@@ -85,8 +85,35 @@ def test_unknown_names() -> None:
         benchmark.run_config("vgg", "breastmnist")
     with pytest.raises(ValueError, match="Unknown dataset"):
         benchmark.run_config("compact", "chestmnist")
-    assert benchmark.make_augmentation("none", "breastmnist") is None
-    assert benchmark.article_augmentation(0).name == "augment_article"
+    with pytest.raises(ValueError, match="subset must be at least 1"):
+        benchmark.RunPlan.resolve("compact", "breastmnist", subset=0)
+
+
+def test_run_plan_resolves_names_and_overrides_once() -> None:
+    plan = benchmark.RunPlan.resolve("compact", "breastmnist")
+    cfg = benchmark.MODELS["compact"]
+    # the table's values, with the model's "policy" turned into the dataset's policy; a plan that
+    # kept "policy" would key the cache and label the JSON row differently from the data it used
+    assert (plan.epochs, plan.batch_size, plan.augment) == (cfg.epochs["breastmnist"], cfg.batch_size, "ultrasound")
+    over = benchmark.RunPlan.resolve("compact", "pneumoniamnist", epochs=2, augment="none", batch_size=7,
+                                     hparams={"dropout": 0.1})
+    assert (over.epochs, over.batch_size, over.augment) == (2, 7, "none")
+    spec = over.spec(3)
+    assert spec["hparams"]["dropout"] == 0.1 and spec["hparams"]["widths"] == cfg.hparams["widths"]  # merged, not replaced
+    assert spec["seed"] == 3 and spec["dataset"] == "pneumoniamnist"
+    assert benchmark.RunPlan.resolve("article", "breastmnist").augment == "article"
+
+
+def test_training_gflops_and_matmul_ceiling() -> None:
+    from medtools.benchmark import throughput
+
+    # 3 forward passes per training image: 1 MFLOP forward at 1000 images/s is 3 GFLOP/s
+    assert throughput.training_gflops(1_000_000, 1000.0) == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        throughput.training_gflops(-1, 1.0)
+    rate = throughput.matmul_gflops(n=256, repeats=2)
+    # a finite positive rate below any CPU's 10 TFLOP/s: a formula off by n (n² or n⁴) leaves this range
+    assert 0.01 < rate < 10_000
 
 
 def test_recipe_search_settings_and_selection_rule() -> None:

@@ -40,8 +40,8 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.data.augment": ["AUGMENTATION_POLICIES", "article_augmentation", "augmentation"],
     "medtools.data.pipeline": ["make_dataset", "to_float"],
     "medtools.train": [
-        "CACHE_DIR_ENV", "NUMERIC_ENV", "balanced_class_weights", "cache_dir", "cache_key", "fit_cached", "model_fingerprint", "predict_proba",
-        "set_seed",
+        "CACHE_DIR_ENV", "NUMERIC_ENV", "SPEC_VOCABULARY", "balanced_class_weights", "cache_dir", "cache_key", "data_fingerprint",
+        "fit_cached", "model_fingerprint", "predict_proba", "set_seed",
     ],
     "medtools.callbacks": ["EpochMetrics", "TrainingProgress"],
     "medtools.stats": ["Difference", "MeanSD", "auc_counts", "paired_difference", "versus_published"],
@@ -56,16 +56,18 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.dicom.reader": ["load", "outcome", "pydicom_test_files", "survey"],
     "medtools.dicom.geometry": ["canonical", "pixel_to_patient", "plane", "resample", "to_model_input"],
     "medtools.benchmark": [
-        "DATASETS", "IMAGE_SIZE", "MODELS", "SPEC_VERSION", "DatasetConfig", "ModelConfig", "RunResult",
-        "article_augmentation", "build_model", "main", "make_augmentation", "run_config", "run_many", "search", "summarise",
+        "DATASETS", "IMAGE_SIZE", "MODELS", "SPEC_VERSION", "DatasetConfig", "ModelConfig", "RunPlan", "RunResult",
+        "build_model", "load_splits", "main", "run_config", "run_many", "run_plan", "search", "summarise", "throughput",
     ],
     "medtools.benchmark.config": [
-        "DATASETS", "IMAGE_SIZE", "MODELS", "DatasetConfig", "ModelConfig", "build_model", "dataset_config",
-        "model_config",
+        "DATASETS", "IMAGE_SIZE", "MODELS", "TASKS", "DatasetConfig", "ModelConfig", "build_model", "dataset_config",
+        "model_config", "task_module",
     ],
     "medtools.benchmark.run": [
-        "RunResult", "ensemble", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run",
+        "RunPlan", "RunResult", "ensemble", "evaluate_run", "load_splits", "run_config", "run_many", "run_plan", "summarise",
+        "train_run",
     ],
+    "medtools.benchmark.throughput": ["TRAINING_FLOPS_PER_FORWARD", "matmul_gflops", "training_gflops"],
     "medtools.benchmark.cli": ["main"],
     "medtools.benchmark.search": [
         "CANDIDATES", "SEARCH_BASE", "SELECTION_MARGIN", "choose", "main", "recipe_search", "search_record", "settings",
@@ -145,7 +147,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.efficiency.distill": ["distillation_loss", "distillation_targets", "prob_to_logit"],
     "medtools.efficiency.scaling": ["SCALING_WIDTHS", "scaling_model", "scaling_run", "scaling_study"],
-    "medtools.efficiency.distributed": ["WORKER_INPUT_SHAPE", "fit_data_parallel", "run_mirrored", "run_multiworker"],
+    "medtools.efficiency.distributed": ["fit_data_parallel", "run_mirrored", "run_multiworker"],
     "medtools.efficiency.workers": ["WorkerResult", "free_ports", "launch_workers", "tf_config"],
     "medtools.efficiency.cli": ["main"],
     "medtools.explain": [

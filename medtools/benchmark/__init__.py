@@ -10,9 +10,11 @@ Three layers, one module each:
 * :mod:`medtools.benchmark.config` — what is trained: :class:`DatasetConfig`,
   :class:`ModelConfig` (with the builder function of its model) and the tables
   :data:`DATASETS` and :data:`MODELS`;
-* :mod:`medtools.benchmark.run` — one run: train through :func:`medtools.train.fit_cached`,
-  evaluate with :func:`medtools.metrics.evaluate_binary`, return a typed :class:`RunResult`;
-  :func:`run_many` and :func:`summarise` for several;
+* :mod:`medtools.benchmark.run` — one run: a :class:`RunPlan` (the names looked up and the
+  overrides applied once), trained through :func:`medtools.train.fit_cached` (keyed on the
+  training arrays), evaluated with :func:`medtools.metrics.evaluate_binary`, returned as a typed
+  :class:`RunResult`; :func:`run_many` (data loaded once per dataset) and :func:`summarise` for several;
+* :mod:`medtools.benchmark.throughput` — training GFLOP/s beside a measured matrix-product ceiling;
 * :mod:`medtools.benchmark.cli` — the command line (:func:`main`);
 * :mod:`medtools.benchmark.search` — the recorded recipe search behind ``MODELS["compact"]``
   (``python -m medtools.benchmark.search``), scored on the validation split only.
@@ -28,11 +30,19 @@ nothing imports ``benchmark``.
 
 from __future__ import annotations
 
-from medtools.benchmark import search
+from medtools.benchmark import search, throughput
 from medtools.benchmark.cli import main
 from medtools.benchmark.config import DATASETS, IMAGE_SIZE, MODELS, DatasetConfig, ModelConfig, build_model
-from medtools.benchmark.run import SPEC_VERSION, RunResult, make_augmentation, run_config, run_many, summarise
-from medtools.data import article_augmentation
+from medtools.benchmark.run import (
+    SPEC_VERSION,
+    RunPlan,
+    RunResult,
+    load_splits,
+    run_config,
+    run_many,
+    run_plan,
+    summarise,
+)
 
 __all__ = [
     "DATASETS",
@@ -40,14 +50,16 @@ __all__ = [
     "MODELS",
     "DatasetConfig",
     "ModelConfig",
+    "RunPlan",
     "RunResult",
     "SPEC_VERSION",
-    "article_augmentation",
     "build_model",
+    "load_splits",
     "main",
-    "make_augmentation",
     "run_config",
     "run_many",
+    "run_plan",
     "search",
     "summarise",
+    "throughput",
 ]

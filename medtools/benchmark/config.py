@@ -16,7 +16,8 @@ from medtools import models
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["DATASETS", "IMAGE_SIZE", "MODELS", "DatasetConfig", "ModelConfig", "build_model", "dataset_config", "model_config"]
+__all__ = ["DATASETS", "IMAGE_SIZE", "MODELS", "TASKS", "DatasetConfig", "ModelConfig", "build_model", "dataset_config",
+           "model_config", "task_module"]
 
 #: Image size of every benchmark run (the MedMNIST 28×28 files).
 IMAGE_SIZE = 28
@@ -142,3 +143,25 @@ def build_model(
 
         kw["learning_rate"] = keras.optimizers.schedules.CosineDecay(kw.get("learning_rate", 1e-3), steps)
     return cfg.builder(input_shape, **kw)
+
+
+#: The benchmark's other tasks, one module each, keyed by dataset: grading diabetic retinopathy
+#: (RetinaMNIST; the ordinal heads of the chapter *Grading for treatment decisions*) and vessel
+#: segmentation (CHASE_DB1; the U-Net of the chapter *Segmentation*). Each module has the same
+#: interface: ``MODELS`` (name → one-line description), ``run(model, seed, *, cache=True) -> dict``
+#: (one JSON row: ``model``, ``dataset``, ``seed``, ``params``, ``train_seconds``, ``test{…}``; for
+#: segmentation ``test["dice"]``, for grading ``test["auc"]``, ``test["acc"]``, ``test["qwk"]``) and
+#: ``summarise(rows) -> list[dict]`` (mean ± sd over seeds per model).
+TASKS: dict[str, str] = {
+    "retinamnist": "medtools.benchmark.grading",
+    "chase_db1": "medtools.benchmark.segmentation",
+}
+
+
+def task_module(dataset: str) -> Any:
+    """The module of the task behind ``dataset`` (a key of :data:`TASKS`), imported."""
+    import importlib
+
+    if dataset not in TASKS:
+        raise ValueError(f"Unknown task dataset {dataset!r}; the benchmark's other tasks are {', '.join(TASKS)}.")
+    return importlib.import_module(TASKS[dataset])

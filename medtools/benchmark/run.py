@@ -14,33 +14,113 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from medtools.benchmark.config import IMAGE_SIZE, build_model, dataset_config, model_config
+from medtools.benchmark.config import (
+    IMAGE_SIZE,
+    DatasetConfig,
+    ModelConfig,
+    build_model,
+    dataset_config,
+    model_config,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    import keras
+    from medtools.data import Splits
 
-__all__ = ["RunResult", "ensemble", "evaluate_run", "make_augmentation", "run_config", "run_many", "summarise", "train_run"]
+__all__ = ["RunPlan", "RunResult", "ensemble", "evaluate_run", "load_splits", "run_config", "run_many", "run_plan", "summarise",
+           "train_run"]
 
 #: Bumped whenever the training code changes in a way the cache key cannot see.
-SPEC_VERSION = 4
+SPEC_VERSION = 5
 
 
-def make_augmentation(name: str, dataset: str, seed: int = 0) -> keras.Sequential | None:
-    """The augmentation named ``name`` for ``dataset``: ``"article"``, ``"policy"``
-    (the dataset's policy in :data:`~medtools.benchmark.config.DATASETS`) or a policy of
-    :func:`medtools.data.augmentation` (``"none"`` gives None)."""
-    from medtools.data import article_augmentation, augmentation
+@dataclass(frozen=True)
+class RunPlan:
+    """One (model, dataset) configuration with every setting resolved, once.
 
-    if name == "article":
-        return article_augmentation(seed)
-    if name == "policy":
-        name = dataset_config(dataset).policy
-    return augmentation(name, seed=seed)
+    :meth:`resolve` looks the names up in :data:`~medtools.benchmark.config.MODELS` and
+    :data:`~medtools.benchmark.config.DATASETS`, applies the overrides and checks them; the
+    training, the evaluation and the JSON row then read the plan, not the tables again.
+
+    Attributes:
+        model, dataset: the configuration's names.
+        epochs, batch_size: the training budget.
+        augment: ``"article"`` or a policy of :func:`medtools.data.augmentation` (the model's
+            ``"policy"`` is resolved to the dataset's policy here).
+        subset: train on the first ``subset`` training images only, or None.
+        hparams: overrides of the builder's arguments (empty: the configuration's own).
+        balanced: weigh the classes equally in the training loss.
+    """
+
+    model: str
+    dataset: str
+    epochs: int
+    batch_size: int
+    augment: str
+    subset: int | None = None
+    hparams: dict[str, Any] = field(default_factory=dict)
+    balanced: bool = False
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return model_config(self.model)
+
+    @property
+    def dataset_config(self) -> DatasetConfig:
+        return dataset_config(self.dataset)
+
+    @classmethod
+    def resolve(
+        cls,
+        model: str,
+        dataset: str,
+        *,
+        epochs: int | None = None,
+        augment: str | None = None,
+        batch_size: int | None = None,
+        subset: int | None = None,
+        hparams: dict[str, Any] | None = None,
+        balanced: bool = False,
+    ) -> RunPlan:
+        """The plan of ``model`` on ``dataset`` with the given overrides (None: the configuration's).
+
+        Raises:
+            ValueError: an unknown model or dataset, or epochs, batch size or subset below 1.
+        """
+        mcfg, dcfg = model_config(model), dataset_config(dataset)
+        epochs = int(epochs if epochs is not None else mcfg.epochs[dataset])
+        batch_size = int(batch_size or mcfg.batch_size)
+        if epochs < 1 or batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
+        if subset is not None and subset < 1:
+            raise ValueError(f"subset must be at least 1 (or None for the whole split), got {subset}.")
+        augment = augment or mcfg.augment
+        return cls(model, dataset, epochs, batch_size, dcfg.policy if augment == "policy" else augment,
+                   subset, dict(hparams or {}), bool(balanced))
+
+    def spec(self, seed: int) -> dict[str, Any]:
+        """What the trained weights depend on beyond the model, the code and the data arrays
+        (the spec of :func:`medtools.train.fit_cached`, in its vocabulary)."""
+        mcfg = self.model_config
+        return {
+            "version": SPEC_VERSION, "model": self.model, "hparams": dict(mcfg.hparams, **self.hparams),
+            "cosine": mcfg.cosine, "track_test": mcfg.track_test, "dataset": self.dataset, "size": IMAGE_SIZE,
+            "seed": int(seed), "epochs": self.epochs, "augment": self.augment, "batch_size": self.batch_size,
+            "subset": self.subset, "balanced": self.balanced, "restore_best": mcfg.restore_best,
+        }
+
+
+def load_splits(dataset: str) -> Splits:
+    """The dataset's official splits at :data:`~medtools.benchmark.config.IMAGE_SIZE` (loaded once per
+    :func:`run_many`, and by :func:`run_config` when it is not given them)."""
+    from medtools import data
+
+    dataset_config(dataset)
+    return data.load(dataset, IMAGE_SIZE)
 
 
 class _ModelPool:
@@ -101,90 +181,78 @@ class RunResult:
         return self.record["history"]
 
 
-def train_run(
-    model: str,
-    dataset: str,
-    seed: int,
-    *,
-    epochs: int,
-    augment: str,
-    batch_size: int,
-    subset: int | None = None,
-    hparams: dict[str, Any] | None = None,
-    balanced: bool = False,
-    cache: bool = True,
-    reuse: bool = True,
-) -> tuple[Any, dict[str, Any], Any]:
-    """Train one configuration (or load it from the weight cache).
+def train_run(plan: RunPlan, seed: int, splits: Splits, *, cache: bool = True,
+              reuse: bool = True) -> tuple[Any, dict[str, Any]]:
+    """Train one plan on one seed (or load it from the weight cache).
 
-    With ``balanced``, each training image of class ``c`` weighs ``N / (2 N_c)`` in the loss
-    (:func:`medtools.train.balanced_class_weights`), so both classes count equally whatever their frequency.
-    For a configuration with ``restore_best`` the record's history has ``best_epoch``
-    (1-based, one value).
+    With ``plan.balanced``, each training image of class ``c`` weighs ``N / (2 N_c)`` in the loss
+    (:func:`medtools.train.balanced_class_weights`), so both classes count equally whatever their
+    frequency. For a configuration with ``restore_best`` the record's history has ``best_epoch``
+    (1-based, one value). The weight cache keys on the training arrays themselves
+    (``fit_cached(data=...)``), besides the plan's spec.
+
+    Args:
+        plan: from :meth:`RunPlan.resolve`.
+        seed: seeds weights, shuffling and augmentation (:func:`medtools.train.set_seed`).
+        splits: the dataset's splits (:func:`load_splits`).
+        cache: False to retrain even if an identical run is cached.
+        reuse: re-initialise a pooled model of the same architecture (the result is the same).
 
     Returns:
-        ``(model, record, splits)``: the trained model (a model of its own, never the pooled
-        one), the :func:`medtools.train.fit_cached` record, and the dataset's splits.
+        ``(model, record)``: the trained model (a model of its own, never the pooled one) and the
+        :func:`medtools.train.fit_cached` record.
     """
     from medtools import data, train
     from medtools.callbacks import EpochMetrics, TrainingProgress
 
-    mcfg = model_config(model)
-    splits = data.load(dataset, IMAGE_SIZE)
+    mcfg = plan.model_config
     x_tr, y_tr = splits.train.x, splits.train.y
-    if subset is not None:
-        if not 1 <= subset <= len(x_tr):
-            raise ValueError(f"subset must be between 1 and {len(x_tr)}, got {subset}.")
-        x_tr, y_tr = x_tr[:subset], y_tr[:subset]
+    if plan.subset is not None:
+        if plan.subset > len(x_tr):
+            raise ValueError(f"subset must be between 1 and {len(x_tr)}, got {plan.subset}.")
+        x_tr, y_tr = x_tr[: plan.subset], y_tr[: plan.subset]
     shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
-    steps = epochs * math.ceil(len(x_tr) / batch_size)
-    spec = {
-        "version": SPEC_VERSION,
-        "model": model,
-        "hparams": dict(mcfg.hparams, **(hparams or {})),
-        "cosine": mcfg.cosine,
-        "track_test": mcfg.track_test,
-        "dataset": dataset,
-        "size": IMAGE_SIZE,
-        "seed": int(seed),
-        "epochs": epochs,
-        "augment": augment,
-        "batch_size": batch_size,
-        "subset": subset,
-        "balanced": bool(balanced),
-        "restore_best": mcfg.restore_best,
-    }
+    steps = plan.epochs * math.ceil(len(x_tr) / plan.batch_size)
     train.set_seed(int(seed))
-    class_weight = train.balanced_class_weights(y_tr) if balanced else None
+    class_weight = train.balanced_class_weights(y_tr) if plan.balanced else None
 
     def build() -> Any:
         if reuse:
-            return _POOL.get(model, shape, steps, hparams)
-        return build_model(model, shape, steps=steps, hparams=hparams)
+            return _POOL.get(plan.model, shape, steps, plan.hparams)
+        return build_model(plan.model, shape, steps=steps, hparams=plan.hparams)
 
     def fit(m: Any) -> dict[str, list[float]]:
-        aug = make_augmentation(augment, dataset, seed=int(seed))
-        ds_tr = data.make_dataset(x_tr, y_tr, training=True, batch_size=batch_size, seed=int(seed), augment=aug)
+        aug = data.augmentation(plan.augment, seed=int(seed))
+        ds_tr = data.make_dataset(x_tr, y_tr, training=True, batch_size=plan.batch_size, seed=int(seed), augment=aug)
         track = EpochMetrics({"val": (splits.val.x, splits.val.y)} | ({"test": (splits.test.x, splits.test.y)}
                                                                      if mcfg.track_test else {}),
                              restore_best=mcfg.restore_best)
-        bar = TrainingProgress(f"{model} / {dataset} / seed {seed}", metrics=track)
-        hist = m.fit(ds_tr, epochs=epochs, verbose=0, shuffle=False, callbacks=[track, bar], class_weight=class_weight)
+        bar = TrainingProgress(f"{plan.model} / {plan.dataset} / seed {seed}", metrics=track)
+        hist = m.fit(ds_tr, epochs=plan.epochs, verbose=0, shuffle=False, callbacks=[track, bar],
+                     class_weight=class_weight)
         best = {"best_epoch": [track.best_epoch]} if mcfg.restore_best else {}
         return dict(hist.history, **track.history, **best)
 
-    trained, record = train.fit_cached(build, fit, spec, cache=cache)
+    trained, record = train.fit_cached(build, fit, plan.spec(seed), data=(x_tr, y_tr, splits.val.x, splits.val.y),
+                                       cache=cache)
     if reuse:  # hand out a model of its own: the pooled one is re-initialised by the next run
-        standalone = build_model(model, shape, steps=steps, hparams=hparams)
+        standalone = build_model(plan.model, shape, steps=steps, hparams=plan.hparams)
         standalone.set_weights(trained.get_weights())
         trained = standalone
-    return trained, record, splits
+    return trained, record
 
 
 def evaluate_run(
-    trained: Any, splits: Any, dataset: str, seed: int, n_boot: int = 1000
+    trained: Any, splits: Splits, dcfg: DatasetConfig, seed: int, n_boot: int = 1000
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, float]:
     """Score a trained model on the validation and test splits.
+
+    Args:
+        trained: a model with one sigmoid output.
+        splits: the dataset's splits.
+        dcfg: the dataset's configuration (which label is positive, and its name).
+        seed: the bootstrap's seed.
+        n_boot: bootstrap resamples for the confidence intervals.
 
     Returns:
         ``(evaluation, p_val, p_test, inference_seconds)``: the dict of
@@ -195,7 +263,6 @@ def evaluate_run(
     from medtools import metrics
     from medtools.train import predict_proba
 
-    dcfg = dataset_config(dataset)
     p_val = predict_proba(trained, splits.val.x)
     p_test = predict_proba(trained, splits.test.x)
     start = time.perf_counter()
@@ -206,6 +273,42 @@ def evaluate_run(
     )
     evaluation["operating_point"]["positive_name"] = dcfg.positive_name
     return evaluation, p_val, p_test, infer_s
+
+
+def run_plan(plan: RunPlan, seed: int, splits: Splits, *, n_boot: int = 1000, cache: bool = True,
+             reuse: bool = True) -> RunResult:
+    """Train (or load) one plan on one seed and evaluate it: the work of :func:`run_config`,
+    for a plan resolved and splits loaded by the caller (:func:`run_many` does both once)."""
+    from medtools import metrics
+    from medtools.benchmark.throughput import training_gflops
+    from medtools.models import count_flops
+
+    trained, record = train_run(plan, seed, splits, cache=cache, reuse=reuse)
+    evaluation, p_val, p_test, infer_s = evaluate_run(trained, splits, plan.dataset_config, seed, n_boot)
+    n_train = plan.subset or len(splits.train)
+    images_per_s = n_train * plan.epochs / float(record["train_seconds"])
+    flops = int(count_flops(trained))
+    row = {
+        "model": plan.model,
+        "dataset": plan.dataset,
+        "seed": int(seed),
+        "epochs": plan.epochs,
+        "batch_size": plan.batch_size,
+        "augment": plan.augment,
+        "subset": plan.subset,
+        "balanced": plan.balanced,
+        "best_epoch": int(record["history"]["best_epoch"][0]) if "best_epoch" in record["history"] else plan.epochs,
+        "params": int(trained.count_params()),
+        "flops_per_image": flops,
+        "train_seconds": float(record["train_seconds"]),
+        "train_images_per_second": images_per_s,
+        "train_gflop_per_second": training_gflops(flops, images_per_s),
+        "inference_images_per_second": len(splits.test.x) / infer_s,
+        "cached": bool(record.get("cached", False)),
+        "val": {"auc": metrics.medmnist_auc(splits.val.y, p_val), "acc": metrics.medmnist_acc(splits.val.y, p_val)},
+        "test": evaluation,
+    }
+    return RunResult(row, trained, record, splits.val.y, p_val, splits.test.y, p_test)
 
 
 def run_config(
@@ -248,43 +351,15 @@ def run_config(
 
     Returns:
         :class:`RunResult`; its ``row`` holds ``model``, ``dataset``, ``seed``, ``epochs``,
-        ``batch_size``, ``augment``, ``subset``, ``balanced``, ``best_epoch``, ``params``, ``train_seconds``,
-        ``train_images_per_second``, ``inference_images_per_second``, ``cached``, ``val``
-        (``auc``, ``acc``) and ``test`` (:func:`medtools.metrics.evaluate_binary`).
+        ``batch_size``, ``augment``, ``subset``, ``balanced``, ``best_epoch``, ``params``,
+        ``flops_per_image`` (one forward pass, :func:`medtools.models.count_flops`), ``train_seconds``,
+        ``train_images_per_second``, ``train_gflop_per_second``
+        (:func:`medtools.benchmark.throughput.training_gflops`), ``inference_images_per_second``, ``cached``,
+        ``val`` (``auc``, ``acc``) and ``test`` (:func:`medtools.metrics.evaluate_binary`).
     """
-    from medtools import metrics
-
-    dcfg, mcfg = dataset_config(dataset), model_config(model)
-    epochs = int(epochs if epochs is not None else mcfg.epochs[dataset])
-    augment = augment or mcfg.augment
-    batch_size = int(batch_size or mcfg.batch_size)
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
-    trained, record, splits = train_run(
-        model, dataset, seed, epochs=epochs, augment=augment, batch_size=batch_size, subset=subset,
-        hparams=hparams, balanced=balanced, cache=cache, reuse=reuse,
-    )
-    evaluation, p_val, p_test, infer_s = evaluate_run(trained, splits, dataset, seed, n_boot)
-    n_train = subset or len(splits.train)
-    row = {
-        "model": model,
-        "dataset": dataset,
-        "seed": int(seed),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "augment": dcfg.policy if augment == "policy" else augment,
-        "subset": subset,
-        "balanced": bool(balanced),
-        "best_epoch": int(record["history"]["best_epoch"][0]) if "best_epoch" in record["history"] else epochs,
-        "params": int(trained.count_params()),
-        "train_seconds": float(record["train_seconds"]),
-        "train_images_per_second": n_train * epochs / float(record["train_seconds"]),
-        "inference_images_per_second": len(splits.test.x) / infer_s,
-        "cached": bool(record.get("cached", False)),
-        "val": {"auc": metrics.medmnist_auc(splits.val.y, p_val), "acc": metrics.medmnist_acc(splits.val.y, p_val)},
-        "test": evaluation,
-    }
-    return RunResult(row, trained, record, splits.val.y, p_val, splits.test.y, p_test)
+    plan = RunPlan.resolve(model, dataset, epochs=epochs, augment=augment, batch_size=batch_size, subset=subset,
+                           hparams=hparams, balanced=balanced)
+    return run_plan(plan, seed, load_splits(dataset), n_boot=n_boot, cache=cache, reuse=reuse)
 
 
 def _mean_sd(values: Sequence[float]) -> dict[str, float]:
@@ -382,16 +457,13 @@ def run_many(
     """:func:`run_config` for every (model, dataset, seed), with a tqdm progress bar on stderr."""
     from tqdm.auto import tqdm
 
-    for m in models:
-        model_config(m)
-    for d in datasets:
-        dataset_config(d)
+    plans = {(m, d): RunPlan.resolve(m, d, epochs=epochs, subset=subset, balanced=balanced)
+             for m in models for d in datasets}  # every name checked before anything trains
+    splits = {d: load_splits(d) for d in datasets}
     jobs = [(m, d, s) for m in models for d in datasets for s in seeds]
     results = []
     bar = tqdm(jobs, desc="benchmark", unit="run", disable=not progress, file=sys.stderr)
     for m, d, s in bar:
         bar.set_postfix_str(f"{m} / {d} / seed {s}")
-        results.append(
-            run_config(m, d, s, epochs=epochs, subset=subset, balanced=balanced, n_boot=n_boot, cache=cache)
-        )
+        results.append(run_plan(plans[m, d], s, splits[d], n_boot=n_boot, cache=cache))
     return results

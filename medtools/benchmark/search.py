@@ -135,7 +135,7 @@ def recipe_search(
 
     from medtools import metrics
     from medtools.benchmark.config import dataset_config, model_config
-    from medtools.benchmark.run import train_run
+    from medtools.benchmark.run import RunPlan, load_splits, train_run
     from medtools.models import count_flops
     from medtools.train import predict_proba
 
@@ -143,6 +143,7 @@ def recipe_search(
     model_config(base)
     if not seeds:
         raise ValueError("recipe_search needs at least one seed.")
+    splits = load_splits(dataset)
     names = list(CANDIDATES if candidates is None else candidates)
     jobs = [(n, s) for n in names for s in seeds]
     for n in names:
@@ -153,9 +154,8 @@ def recipe_search(
         bar.set_postfix_str(f"{name} / seed {seed}")
         st = settings(name, dataset)
         epochs, batch, augment, hparams = st["epochs"], st["batch_size"], st["augment"], st["hparams"]
-        model, record, splits = train_run(
-            base, dataset, int(seed), epochs=epochs, augment=augment, batch_size=batch, hparams=hparams, cache=cache
-        )
+        plan = RunPlan.resolve(base, dataset, epochs=epochs, augment=augment, batch_size=batch, hparams=hparams)
+        model, record = train_run(plan, int(seed), splits, cache=cache)
         p_val = predict_proba(model, splits.val.x)
         hist = record["history"]
         rows.append(
