@@ -147,7 +147,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.efficiency.distill": ["distillation_loss", "distillation_targets", "prob_to_logit"],
     "medtools.efficiency.scaling": ["SCALING_WIDTHS", "scaling_model", "scaling_run", "scaling_study"],
-    "medtools.efficiency.distributed": ["fit_data_parallel", "run_mirrored", "run_multiworker"],
+    "medtools.efficiency.distributed": ["WORKER_INPUT_SHAPE", "fit_data_parallel", "run_mirrored", "run_multiworker"],
     "medtools.efficiency.workers": ["WorkerResult", "free_ports", "launch_workers", "tf_config"],
     "medtools.efficiency.cli": ["main"],
     "medtools.explain": [
