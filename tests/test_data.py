@@ -229,7 +229,10 @@ def test_article_policy_is_article_augmentation():
     seed = 3
     by_name, direct = d.augmentation("article", seed), d.article_augmentation(seed)
     assert by_name.name == direct.name == "augment_article"
-    assert [layer.get_config() for layer in by_name.layers] == [layer.get_config() for layer in direct.layers]
+    def configs(model):  # without the automatic names Keras numbers per session (random_rotation_2, _3, ...)
+        return [{k: v for k, v in layer.get_config().items() if k != "name"} for layer in model.layers]
+
+    assert configs(by_name) == configs(direct)
     images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
     np.testing.assert_allclose(np.asarray(by_name(images, training=True)), np.asarray(direct(images, training=True)))
 
