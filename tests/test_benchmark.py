@@ -57,6 +57,7 @@ def test_cli_prints_one_valid_json_document(medmnist_file) -> None:
     assert doc["ensembles"] == []  # one seed: no ensemble
 
 
+@pytest.mark.slow
 def test_cli_help_and_errors() -> None:
     out = subprocess.run([sys.executable, "-m", "medtools.benchmark", "--help"], capture_output=True, text=True,
                          env=ENV, timeout=60)

@@ -256,6 +256,7 @@ def test_launch_workers_kills_on_timeout(monkeypatch):
     assert len(pids) == 2 and all(p.poll() is not None for p in pids)  # both killed and reaped
 
 
+@pytest.mark.slow
 def test_fit_data_parallel_equals_fit(tiny_model, images):
     import keras
 
