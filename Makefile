@@ -12,6 +12,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # _build/logs/<stage>.log, and its last lines are printed when the stage fails.
 PROGRESS = python tools/progress.py
 
+# Test processes for the unit tests and the notebooks (pytest-xdist); TEST_WORKERS=1 runs them in one.
+TEST_WORKERS ?= 2
+
 NBVAL_FLAGS = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/nbval_sanitize.cfg
 
@@ -46,8 +49,9 @@ lint: setup
 	$(PROGRESS) lint -- ruff check medtools tests chapters tools
 	$(PROGRESS) types -- mypy
 
+# Two test processes (pytest-xdist): most tests are small and single-threaded.
 unit: setup
-	$(PROGRESS) unit -- python -m pytest tests --ignore=tests/browser --durations=15
+	$(PROGRESS) unit -- python -m pytest tests --ignore=tests/browser --durations=15 -n $(TEST_WORKERS)
 
 # Lint and the fast unit tests (no training, no benchmark): a minute or two, before every commit.
 quick: setup
@@ -82,12 +86,11 @@ dist: setup
 # chapter again (a chapter whose code changed since is executed by the build, reusing the trained
 # weights through the weight cache). Two chapters run at a time (pytest-xdist, a whole notebook
 # per worker): one chapter's kernel keeps about one core busy (its CPU time is about its wall
-# time), so two workers use a 2-core machine; NBVAL_WORKERS=1 runs them one after another.
+# time), so two workers use a 2-core machine; TEST_WORKERS=1 runs them one after another.
 # notebooks-paths is the author's check before changing a chapter that trains: the same
 # notebooks with TensorFlow's reference CPU kernels (oneDNN off) and on one thread, each path
 # training its own models (the cache keys on the numeric path) and storing nothing for the build.
-NBVAL_WORKERS ?= 2
-NBVAL_PARALLEL = -n $(NBVAL_WORKERS) --dist loadfile
+NBVAL_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
 
 notebooks: setup
 	$(PROGRESS) notebooks -- python -m pytest -v $(NBVAL_FLAGS) $(NBVAL_PARALLEL) -p tools.nbval_cache chapters
