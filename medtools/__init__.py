@@ -3,22 +3,26 @@
 One module (or subpackage) per concern; each module's docstring names the chapter that
 introduces it.
 
-* :mod:`medtools.data` — MedMNIST registry, verified download/cache, loading, tf.data.
-* :mod:`medtools.plots` — the book's figures (image grids, class balance, volume slices).
-* :mod:`medtools.book` — chapter plumbing (setup cell, showing source, Markdown tables).
+* :mod:`medtools.data` — every dataset: MedMNIST registry, verified download/cache and loading;
+  CHASE_DB1 (``data.chase``); synthetic phantoms (``data.phantoms``); augmentation; tf.data.
+* :mod:`medtools.plots` — the book's figures (image grids, class balance, volume slices, ROC/PR,
+  reliability, confusion matrices) and the widgets for the threshold and the slices of a volume.
+* :mod:`medtools.book` — chapter plumbing (setup cell, glue, showing source, Markdown tables).
 * :mod:`medtools.reference` — from-scratch NumPy layers, losses and optimisers (subpackage).
 * :mod:`medtools.models` — every model the book trains, and parameter/FLOP counting (subpackage).
 * :mod:`medtools.metrics` — metrics and the evaluation of a binary classifier (subpackage).
-* :mod:`medtools.evalplots` — the figures of an evaluation.
-* :mod:`medtools.widgets` — sliders for the decision threshold and the slices of a volume,
-  and the static figures that stand in for them in the HTML book.
-* :mod:`medtools.train` — seeding, determinism, and a cache of trained weights.
-* :mod:`medtools.benchmark` — the command line that trains and evaluates named configurations.
+* :mod:`medtools.stats` — the reporting idiom: mean ± sd over seeds, paired differences with intervals.
+* :mod:`medtools.train` — seeding, determinism, and a cache of trained weights keyed on the data.
+* :mod:`medtools.callbacks` — per-epoch validation scores, the best epoch, a progress bar.
+* :mod:`medtools.benchmark` — the command line that trains and evaluates the book's three tasks.
 * :mod:`medtools.scarcity` — label subsets, label noise, mixup, contrastive pretraining, probes.
 * :mod:`medtools.explain` — Grad-CAM, occlusion, integrated gradients and their sanity checks.
-* :mod:`medtools.efficiency` — latency, LiteRT int8 conversion, distillation, distributed training.
-* :mod:`medtools.deid`, :mod:`medtools.privacy` — DICOM de-identification; federated averaging,
-  DP-SGD and membership inference.
+* :mod:`medtools.efficiency` — latency, LiteRT int8 conversion, distillation, the scaling study,
+  distributed training (subpackage).
+* :mod:`medtools.dicom` — DICOM files as a model needs them (HU, spacing, geometry, clear errors),
+  the PS3.15 Basic Profile de-identifier :mod:`medtools.dicom.deid` and its independent leak
+  checker :mod:`medtools.dicom.leaks` (subpackage).
+* :mod:`medtools.privacy` — federated averaging, DP-SGD and membership inference (subpackage).
 * :mod:`medtools.arrays` — the input checks shared by the modules above.
 
 ``dir(medtools)`` lists every module and subpackage, including those not named here.

@@ -2,7 +2,7 @@
 
 Introduced in the chapter *The article's Keras classifier* (``chapters/keras_classifier``)
 (Guo et al. 2017); used again in *Beyond the article* (``chapters/beyond_article``) and drawn
-by :func:`medtools.evalplots.reliability_diagram`. Re-exported by :mod:`medtools.metrics`.
+by :func:`medtools.plots.reliability_diagram`. Re-exported by :mod:`medtools.metrics`.
 
 Conventions: ``y_true`` shape ``(N,)`` (or ``(N, 1)``) labels in {0, 1}; ``y_prob`` shape ``(N,)``
 (or ``(N, 1)``) probabilities of label 1 in [0, 1].
