@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CACHE_DIR_ENV = "MEDTOOLS_CACHE_DIR"
 
-__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "SPEC_VOCABULARY", "balanced_class_weights", "cache_dir", "cache_key", "data_fingerprint",
-           "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
+__all__ = ["CACHE_DIR_ENV", "NUMERIC_ENV", "SPEC_VOCABULARY", "balanced_class_weights", "cache_dir", "cache_key",
+           "data_fingerprint", "fit_cached", "model_fingerprint", "predict_proba", "set_seed"]
 
 #: The words a ``spec`` of :func:`fit_cached` uses for what every training run has, so that two
 #: chapters describe the same setting the same way (a spec may add keys of its own, e.g. ``head``).

@@ -98,8 +98,8 @@ def bn_network(nest: bool = False) -> keras.Model:
     """Conv (no bias) -> BatchNorm -> ReLU -> GAP -> Dense, as in the book's compact CNN.
 
     The weights are set so that the convolution's output is positive while the batch norm
-    flips its sign (gamma = -1, beta = 10, above the largest convolution output, 9): the score rises with the ReLU's activations and
-    falls with the convolution's, so Grad-CAM at the convolution is empty (all zero).
+    flips its sign (gamma = -1, beta = 10, above the largest convolution output, 9): the score rises with the ReLU's
+    activations and falls with the convolution's, so Grad-CAM at the convolution is empty (all zero).
     """
     keras.utils.set_random_seed(0)
     unit = [
@@ -156,7 +156,11 @@ def test_logit_target_survives_a_saturated_sigmoid():
     assert explain.grad_cam(model, x, target="logit").max() == pytest.approx(1.0)
     assert dense.activation.__name__ == "sigmoid"  # restored
     ig = explain.integrated_gradients(model, x, target="logit", steps=64, baseline=0.5)
-    logit = lambda z: (model.layers[-1].kernel.numpy().ravel() @ np.asarray(model.layers[-2](model.layers[1](model.layers[0](z)))).T)  # noqa: E731
+
+    def logit(z):
+        features = np.asarray(model.layers[-2](model.layers[1](model.layers[0](z))))
+        return (model.layers[-1].kernel.numpy().ravel() @ features.T)
+
     np.testing.assert_allclose(ig.sum(axis=(1, 2, 3)), logit(x) - logit(np.full_like(x, 0.5)), rtol=1e-2)
     linear = keras.Sequential([keras.Input((12, 12, 1)), *_stem(), layers.GlobalAveragePooling2D(), layers.Dense(1)])
     with pytest.raises(ValueError, match="sigmoid or softmax"):

@@ -91,7 +91,8 @@ def check_chapter(py: Path, chapter: str, env: dict[str, str]) -> dict:
         "import sys, nbformat\n"
         "from nbclient import NotebookClient\n"
         f"nb = nbformat.read({str(nb_path)!r}, as_version=4)\n"
-        f"NotebookClient(nb, timeout=900, kernel_name='python3', resources={{'metadata': {{'path': {str(nb_path.parent)!r}}}}}).execute()\n"
+        f"NotebookClient(nb, timeout=900, kernel_name='python3',\n"
+        f"               resources={{'metadata': {{'path': {str(nb_path.parent)!r}}}}}).execute()\n"
         f"nbformat.write(nb, {str(out_path)!r})\n"
     )
     t0 = time.perf_counter()

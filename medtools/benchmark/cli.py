@@ -76,7 +76,8 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[tuple[s
         known = {m for ms in models_of.values() for m in ms}
         for m in asked:
             if m not in known:
-                parser.error(f"unknown model {m!r} for the datasets {', '.join(datasets)}; choose from {', '.join(sorted(known))}")
+                parser.error(f"unknown model {m!r} for the datasets {', '.join(datasets)}; "
+                             f"choose from {', '.join(sorted(known))}")
     pairs = []
     for d in datasets:
         chosen = [m for m in (asked or models_of[d]) if m in models_of[d]]

@@ -101,8 +101,10 @@ MIN_SUBSTRING = 4
 #: The entries are the overlaps found over pydicom's test files (chapter *De-identifying DICOM
 #: files*), each looked at by hand; the chapter lists them with their counts.
 BENIGN: tuple[tuple[str, str, str], ...] = (
-    (r"1\.2\.826\.0\.1\.3680043\.8\.498\.1", "ImplementationClassUID", "pydicom's implementation class UID: names the software that wrote the file"),
-    (r"1\.2\.826\.0\.1\.3680043\.8\.498", "ImplementationClassUID", "pydicom's UID root (an instance creator UID) inside pydicom's implementation class UID"),
+    (r"1\.2\.826\.0\.1\.3680043\.8\.498\.1", "ImplementationClassUID",
+     "pydicom's implementation class UID: names the software that wrote the file"),
+    (r"1\.2\.826\.0\.1\.3680043\.8\.498", "ImplementationClassUID",
+     "pydicom's UID root (an instance creator UID) inside pydicom's implementation class UID"),
     ("TOSHIBA", "Manufacturer", "an institution name that is also the manufacturer TOSHIBA_MEC"),
     ("Here", "Manufacturer", "an institution name 'Here' that is also the manufacturer 'Here' (rtplan test file)"),
     ("Here", "ManufacturerModelName", "an institution name 'Here' inside the model name 'Here'"),
@@ -121,7 +123,8 @@ BENIGN: tuple[tuple[str, str, str], ...] = (
     ("000000", "StudyTime", "an original time 000000 equal to the dummy time of a new DICOMDIR's STUDY record"),
     ("000000", "ReferencedFileID", "an original time 000000 inside pydicom's new file IDs PT000000, ST000000, …"),
     ("000000", "", "an original time 000000 inside the paths pydicom's file-set writer gives (PT000000/…)"),
-    (r"(PT|ST|SE|IM)\d{6}", "ReferencedFileID", "pydicom's generic file IDs: a file-set pydicom wrote (TINY_ALPHA) gets them again"),
+    (r"(PT|ST|SE|IM)\d{6}", "ReferencedFileID",
+     "pydicom's generic file IDs: a file-set pydicom wrote (TINY_ALPHA) gets them again"),
     (r"(PT|ST|SE|IM)\d{6}", "", "pydicom's generic file IDs, in the paths of the new file-set"),
     ("WHOLE BODY", "BodyPartExamined", "a private copy of the body part"),
     ("WHOLE BODY", "ImageType", "a private copy of the body part, also a value of the image type"),

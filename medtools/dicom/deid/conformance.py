@@ -30,13 +30,18 @@ _OPTIONS = {
     "DevId": ("Retain Device Identity", "not supported", "the table's device attributes are removed or emptied"),
     "InstId": ("Retain Institution Identity", "not supported", "institution attributes are removed"),
     "PatChars": ("Retain Patient Characteristics", "not supported", "age, sex, size, weight are removed or emptied"),
-    "LongFull": ("Retain Longitudinal Temporal Information, Full Dates", "not supported", "every date and time is emptied or removed"),
+    "LongFull": ("Retain Longitudinal Temporal Information, Full Dates", "not supported",
+                 "every date and time is emptied or removed"),
     "LongModif": ("Retain Longitudinal Temporal Information, Modified Dates", "not supported", "no date shifting"),
     "CleanDesc": ("Clean Descriptors", "not supported", "descriptors are removed (X) or emptied, never cleaned and kept"),
     "CleanStruct": ("Clean Structured Content", "not supported", "structured content is replaced by dummies (D)"),
     "CleanGraph": ("Clean Graphics", "not supported", "overlays and curves are removed whole"),
-    "CleanPixel": ("Clean Pixel Data", "refused", "pixels that may show text (BurnedInAnnotation YES, or absent on US, SC, OT, ES, XC, …) raise Refused unless burned_in='remove_pixels' or 'keep'"),
-    "CleanVisual": ("Clean Recognizable Visual Features", "refused", "RecognizableVisualFeatures YES raises Refused unless visual_features is given; faces in volumes without the flag are not detected"),
+    "CleanPixel": ("Clean Pixel Data", "refused",
+                   "pixels that may show text (BurnedInAnnotation YES, or absent on US, SC, OT, ES, XC, …) raise Refused "
+                   "unless burned_in='remove_pixels' or 'keep'"),
+    "CleanVisual": ("Clean Recognizable Visual Features", "refused",
+                    "RecognizableVisualFeatures YES raises Refused unless visual_features is given; faces in volumes "
+                    "without the flag are not detected"),
 }
 
 _ACTIONS = {
