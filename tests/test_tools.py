@@ -22,14 +22,18 @@ def test_follower_reports_each_chapter_once_serial_and_under_xdist(capsys):
     serial.close()
     assert list(serial.done) == ["a", "b"]  # a follower that missed a chapter or repeated one fails here
     xdist = Follower("notebooks", {"a": 10.0, "b": 20.0, "c": 5.0})
-    for line in ["chapters/a::ipynb::Cell 0 ",  # xdist echoes the id when a cell starts, without a worker
+    for line in ["created: 2/2 workers",
+                 "chapters/a::ipynb::Cell 0 ",  # xdist echoes the id when a cell starts, without a worker
+                 "chapters/b::ipynb::Cell 0 ",  # ... the other worker's too, before either reports
                  "[gw0] [ 10%] PASSED chapters/a::ipynb::Cell 0 ",
                  "[gw1] [ 20%] PASSED chapters/b::ipynb::Cell 0 ",
                  "[gw0] [ 30%] PASSED chapters/a::ipynb::Cell 1 ",
                  "[gw0] [ 60%] PASSED chapters/c::ipynb::Cell 0 ",
                  "[gw1] [100%] FAILED chapters/b::ipynb::Cell 1 "]:
         xdist.feed(line)
-    assert list(xdist.done) == ["a"]  # a ended when its worker moved to c; b and c still run
+    # a ended when its worker moved to c; b and c still run (a follower that took the start lines
+    # for a serial run reports a at b's start line, 0 s, and again later)
+    assert list(xdist.done) == ["a"]
     xdist.close()
     # each once, in the order they ended; a follower that treated the start line as a chapter of
     # its own, or reported a chapter per cell, lists more

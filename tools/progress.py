@@ -38,6 +38,7 @@ TIMINGS = ROOT / "tools" / "timings.json"
 NBVAL_CELL = re.compile(r"^chapters/([\w-]+)(?:\.ipynb|::ipynb)::Cell \d+ ")
 # Under pytest-xdist (make notebooks runs two chapters at a time) each result line names its worker.
 XDIST_CELL = re.compile(r"^\[(gw\d+)\] \[\s*\d+%\] [A-Z]+ chapters/([\w-]+)(?:\.ipynb|::ipynb)::Cell \d+")
+XDIST_START = re.compile(r"^created: \d+/\d+ workers")  # pytest-xdist's first line: from here on, only XDIST_CELL counts
 READING = re.compile(r"reading sources\.\.\. \[\s*\d+%\] (chapters/[\w-]+|[\w-]+)\s*$")
 PYTEST_CLOSING = re.compile(r"^=+ .*(passed|failed|error|no tests ran).* in [\d.]+s.* =+$")
 
@@ -60,6 +61,7 @@ class Follower:
         self.closing: str | None = None
         self.workers: dict[str, tuple[str, float]] = {}  # xdist worker -> (its chapter, when it started)
         self.n_workers = 1
+        self.xdist = False  # under pytest-xdist, the bare cell ids it echoes as cells start say nothing of order
 
     def _remaining(self) -> str:
         running = {self.current} | {name for name, _ in self.workers.values()}
@@ -104,7 +106,7 @@ class Follower:
 
     def partial(self, text: str) -> None:
         """The start of a line not yet ended: nbval has just started a cell."""
-        if self.stage.startswith("notebooks") and not self.workers:
+        if self.stage.startswith("notebooks") and not self.xdist:
             m = NBVAL_CELL.match(text)
             if m:
                 self._start(m.group(1))
@@ -117,10 +119,12 @@ class Follower:
         if line.startswith(("pickling environment", "checking consistency")):
             self._finish_current()  # Sphinx has read (and executed) every document
         if self.stage.startswith("notebooks"):
+            if XDIST_START.match(line):
+                self.xdist = True
             x = XDIST_CELL.match(line)
             if x:
                 self._worker_at(x.group(1), x.group(2))
-            elif not self.workers and (m := NBVAL_CELL.match(line)):
+            elif not self.xdist and (m := NBVAL_CELL.match(line)):
                 self._start(m.group(1))
         elif self.stage in ("build", "book"):
             m = READING.search(line)
