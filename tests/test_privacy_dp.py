@@ -11,12 +11,14 @@ from medtools import privacy
 
 tf = pytest.importorskip("tensorflow")
 
+from medtools import models  # noqa: E402  (imports Keras)
+
 
 def test_per_example_gradients_match_a_loop() -> None:
     import keras
 
     keras.utils.set_random_seed(0)
-    m = privacy.small_cnn(widths=(4,))
+    m = models.small_cnn(filters=(4,), head="flatten", optimizer="adam")
     rng = np.random.default_rng(0)
     x = rng.random((5, 28, 28, 1), dtype=np.float32)
     y = np.array([0, 1, 1, 0, 1])
@@ -55,7 +57,7 @@ def test_dp_train_runs_and_checks_its_input() -> None:
     import keras
 
     keras.utils.set_random_seed(0)
-    m = privacy.small_cnn(widths=(4,))
+    m = models.small_cnn(filters=(4,), head="flatten", optimizer="adam")
     rng = np.random.default_rng(0)
     x = rng.random((40, 28, 28, 1), dtype=np.float32)
     y = (x.mean(axis=(1, 2, 3)) > 0.5).astype(np.int64)

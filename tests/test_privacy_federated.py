@@ -9,6 +9,8 @@ from medtools import privacy
 
 tf = pytest.importorskip("tensorflow")
 
+from medtools import models  # noqa: E402  (imports Keras)
+
 
 def test_dirichlet_split_partitions_the_data() -> None:
     y = np.repeat(np.arange(2), [300, 700]).astype(np.int64)
@@ -52,14 +54,9 @@ def test_average_weights_is_the_size_weighted_mean() -> None:
         privacy.average_weights(w, [1, 0, 2])
 
 
-def test_small_cnn_and_bytes() -> None:
-    m = privacy.small_cnn()
-    assert m.count_params() == 2033 and privacy.model_bytes(m) == 4 * 2033
-    assert m.output_shape == (None, 1)
-    with pytest.raises(ValueError, match="optimizer"):
-        privacy.small_cnn(optimizer="rmsprop")
-    with pytest.raises(ValueError, match="widths"):
-        privacy.small_cnn(widths=())
+def test_model_bytes_of_the_chapters_model() -> None:
+    m = models.small_cnn(filters=(8, 16), head="flatten")
+    assert m.count_params() == 2033 and privacy.model_bytes(m) == 4 * 2033  # float32 weights, all trainable
 
 
 @pytest.mark.data
@@ -71,7 +68,7 @@ def test_federated_averaging_bytes_and_rounds(tiny_pneumonia) -> None:
     x, y = tiny_pneumonia
     x = data.to_float(x)
     keras.utils.set_random_seed(0)
-    m = privacy.small_cnn(widths=(4,), optimizer="sgd", learning_rate=0.01)
+    m = models.small_cnn(filters=(4,), head="flatten", optimizer="sgd", learning_rate=0.01)
     parts = privacy.dirichlet_split(y, 2, 1.0, seed=0, min_size=8)
     seen = []
     h = privacy.federated_averaging(
@@ -97,11 +94,11 @@ def test_federated_averaging_measures_bytes_not_a_formula(tiny_pneumonia, monkey
     clients = [(x[:32], y[:32]), (x[32:], y[32:])]
     # A formula bug (here: the byte count of the model is zero) leaves the measured history unchanged.
     keras.utils.set_random_seed(0)
-    m = privacy.small_cnn(widths=(4,), optimizer="sgd", learning_rate=0.01)
+    m = models.small_cnn(filters=(4,), head="flatten", optimizer="sgd", learning_rate=0.01)
     honest = privacy.federated_averaging(m, clients, rounds=1, batch_size=16)["bytes"]
     monkeypatch.setattr(privacy.federated, "model_bytes", lambda model: 0)
     keras.utils.set_random_seed(0)
-    m = privacy.small_cnn(widths=(4,), optimizer="sgd", learning_rate=0.01)
+    m = models.small_cnn(filters=(4,), head="flatten", optimizer="sgd", learning_rate=0.01)
     assert privacy.federated_averaging(m, clients, rounds=1, batch_size=16)["bytes"] == honest
     monkeypatch.undo()
     # A model with non-trainable weights (batch-norm statistics) also sends them: the measured count

@@ -9,6 +9,8 @@ from medtools import privacy
 
 tf = pytest.importorskip("tensorflow")
 
+from medtools import models  # noqa: E402  (imports Keras)
+
 
 def test_membership_auc_is_mann_whitney() -> None:
     from sklearn.metrics import roc_auc_score
@@ -28,7 +30,7 @@ def test_per_example_loss_is_keras_bce() -> None:
     import keras
 
     keras.utils.set_random_seed(0)
-    m = privacy.small_cnn(widths=(4,))
+    m = models.small_cnn(filters=(4,), head="flatten", optimizer="adam")
     x = np.random.default_rng(1).random((6, 28, 28, 1), dtype=np.float32)
     y = np.array([0, 1, 0, 1, 1, 0])
     ours = privacy.per_example_loss(m, x, y)

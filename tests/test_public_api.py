@@ -109,7 +109,7 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.models.compact": ["COMPACT_OPTIMIZERS", "MAX_COMPACT_PARAMS", "compact_cnn"],
     "medtools.models.counting": ["count_flops", "layer_table"],
     "medtools.models.sequence": ["cnn3d", "pool_volumes", "slice_gru"],
-    "medtools.models.small": ["small_cnn"],
+    "medtools.models.small": ["SMALL_CNN_HEADS", "SMALL_CNN_OPTIMIZERS", "small_cnn"],
     "medtools.models.transformer": ["PatchEncoder", "vit", "vit_attention_inputs"],
     "medtools.models.ordinal": [
         "ORDINAL_HEADS", "OrdinalBias", "cumulative_to_class_probs", "ordinal_cnn", "ordinal_levels",
@@ -135,7 +135,7 @@ PUBLIC: dict[str, list[str]] = {
         "BENIGN", "CATEGORIES", "MIN_SUBSTRING", "Identifier", "Leak", "LeakReport", "check", "collect", "search",
     ],
     # --- medtools.privacy (chapter privacy)
-    "medtools.privacy.federated": ["average_weights", "dirichlet_split", "federated_averaging", "model_bytes", "small_cnn"],
+    "medtools.privacy.federated": ["average_weights", "dirichlet_split", "federated_averaging", "model_bytes"],
     "medtools.privacy.dp": ["dp_epsilon", "dp_noise_multiplier", "dp_train", "per_example_gradients", "privatise"],
     "medtools.privacy.membership": [
         "dp_membership_auc_bound", "dp_membership_tpr_bound", "membership_auc", "per_example_loss",

@@ -5,8 +5,10 @@
 * slice-encoder + GRU and 3-D CNN — chapter *Recurrent networks* (``chapters/rnn``):
   :mod:`~medtools.models.sequence`;
 * Vision Transformer — chapter *Self-attention* (``chapters/attention``):
-  :mod:`~medtools.models.transformer`; its CNN baseline, a small CNN without batch
-  normalisation: :mod:`~medtools.models.small`;
+  :mod:`~medtools.models.transformer`;
+* the small CNN without batch normalisation — the ViT's baseline (chapter *Self-attention*)
+  and the model of chapter *Security and privacy* (``chapters/privacy``):
+  :mod:`~medtools.models.small`;
 * the article's CNN — chapters *Core concepts* and *The Keras classifier*:
   :mod:`~medtools.models.article`; the compact CNN — chapter *Beyond the article's model*
   (``chapters/beyond_article``): :mod:`~medtools.models.compact`;
@@ -32,7 +34,7 @@ from medtools.models.ordinal import (
     ordinal_levels,
 )
 from medtools.models.sequence import cnn3d, pool_volumes, slice_gru
-from medtools.models.small import small_cnn
+from medtools.models.small import SMALL_CNN_HEADS, SMALL_CNN_OPTIMIZERS, small_cnn
 from medtools.models.transformer import PatchEncoder, vit, vit_attention_inputs
 from medtools.models.unet import unet
 
@@ -41,6 +43,8 @@ __all__ = [
     "COMPACT_OPTIMIZERS",
     "MAX_COMPACT_PARAMS",
     "ORDINAL_HEADS",
+    "SMALL_CNN_HEADS",
+    "SMALL_CNN_OPTIMIZERS",
     "OrdinalBias",
     "PatchEncoder",
     "article_cnn",

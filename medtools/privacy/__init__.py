@@ -5,8 +5,8 @@ whose names are all reachable here (``privacy.dp_train``):
 
 * :mod:`~medtools.privacy.federated` — data split across simulated hospitals with
   non-identical label distributions (:func:`dirichlet_split`), federated averaging
-  (:func:`average_weights`, :func:`federated_averaging`; McMahan et al. 2017), the size of
-  a weight message (:func:`model_bytes`) and the chapter's CNN (:func:`small_cnn`);
+  (:func:`average_weights`, :func:`federated_averaging`; McMahan et al. 2017) and the size
+  of a weight message (:func:`model_bytes`);
 * :mod:`~medtools.privacy.dp` — DP-SGD (Abadi et al. 2016): vectorised per-example gradients
   (:func:`per_example_gradients`), clipping and Gaussian noise (:func:`privatise`), a training
   loop with Poisson sampling (:func:`dp_train`), and the privacy budget from Google's
@@ -16,20 +16,16 @@ whose names are all reachable here (``privacy.dp_train``):
   allows any membership test (:func:`dp_membership_tpr_bound`, :func:`dp_membership_auc_bound`;
   Kairouz, Oh & Viswanath 2015).
 
-The DICOM de-identifier of the same chapter is in :mod:`medtools.dicom.deid`. TensorFlow and
-``dp-accounting`` are imported inside the functions that need them.
+The chapter's model, a small CNN without batch normalisation, is
+:func:`medtools.models.small_cnn` (``head="flatten"``). The DICOM de-identifier of the same
+chapter is in :mod:`medtools.dicom.deid`. TensorFlow and ``dp-accounting`` are imported inside
+the functions that need them.
 """
 
 from __future__ import annotations
 
 from medtools.privacy.dp import dp_epsilon, dp_noise_multiplier, dp_train, per_example_gradients, privatise
-from medtools.privacy.federated import (
-    average_weights,
-    dirichlet_split,
-    federated_averaging,
-    model_bytes,
-    small_cnn,
-)
+from medtools.privacy.federated import average_weights, dirichlet_split, federated_averaging, model_bytes
 from medtools.privacy.membership import (
     dp_membership_auc_bound,
     dp_membership_tpr_bound,
@@ -51,5 +47,4 @@ __all__ = [
     "per_example_gradients",
     "per_example_loss",
     "privatise",
-    "small_cnn",
 ]

@@ -142,7 +142,8 @@ def dp_train(
     the model's optimiser (an optimiser only post-processes the private gradient).
 
     Args:
-        model: compiled model without batch normalisation (e.g. :func:`medtools.privacy.small_cnn`).
+        model: compiled model without batch normalisation (e.g. :func:`medtools.models.small_cnn`
+            with ``optimizer="adam"``).
         x: ``(N, H, W, C)`` float32 training images; ``y``: ``(N,)`` labels in {0, 1}.
         clip_norm: ``C`` > 0; ``noise_multiplier``: ``σ`` ≥ 0.
         sampling_rate: ``q`` in (0, 1].

@@ -6,9 +6,10 @@ Introduced in the chapter *Security and privacy* (``chapters/privacy``):
   (:func:`dirichlet_split`; Hsu, Qi & Brown 2019);
 * federated averaging (McMahan et al. 2017): the server's weighted average
   (:func:`average_weights`) and the training loop (:func:`federated_averaging`), which
-  measures the bytes it exchanges; :func:`model_bytes`, the size of one weight message;
-* :func:`small_cnn`, the chapter's CNN without batch normalisation (also the model of
-  :mod:`medtools.privacy.dp` and :mod:`medtools.privacy.membership`).
+  measures the bytes it exchanges; :func:`model_bytes`, the size of one weight message.
+
+The chapter's model is :func:`medtools.models.small_cnn` (``head="flatten"``, compiled with
+``optimizer="sgd"`` here), which has no batch normalisation.
 
 Re-exported by :mod:`medtools.privacy`. TensorFlow is imported inside the functions that need it.
 """
@@ -23,76 +24,12 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["average_weights", "dirichlet_split", "federated_averaging", "model_bytes", "small_cnn"]
-
-
-# --------------------------------------------------------------------------- model
-
-
-def small_cnn(
-    input_shape: tuple[int, int, int] = (28, 28, 1),
-    *,
-    widths: Sequence[int] = (8, 16),
-    dense: int = 0,
-    optimizer: str = "adam",
-    learning_rate: float = 1e-3,
-    name: str = "small_cnn",
-) -> keras.Model:
-    """A very small binary CNN without batch normalisation or dropout.
-
-    ``[Conv2D(w, 3×3, same) → ReLU → MaxPool(2)]`` per width ``w`` → Flatten
-    → (Dense(dense, ReLU) if ``dense`` > 0) → Dense(1, sigmoid).
-    Without batch normalisation every example's gradient depends on that example only, which
-    per-example clipping (DP-SGD) and weight averaging (FedAvg) need.
-
-    Args:
-        input_shape: ``(H, W, C)`` of one float32 image in [0, 1].
-        widths: channels of each convolution (default 8, 16: 2,033 parameters at 28×28×1).
-        dense: units of an optional hidden dense layer (0: none); a large one lets the model
-            memorise a small training set (the membership-inference section's target).
-        optimizer: ``"adam"`` or ``"sgd"`` (plain SGD, stateless: the local optimiser of FedAvg).
-        learning_rate: the optimiser's learning rate (> 0).
-        name: model name.
-
-    Returns:
-        A ``keras.Model`` compiled with binary cross-entropy; input ``(B, H, W, C)`` float32,
-        output ``(B, 1)`` float32 probability of label 1.
-
-    Raises:
-        ValueError: an empty or non-positive ``widths``, an unknown ``optimizer`` or a
-            learning rate ≤ 0.
-    """
-    import keras
-    from keras import layers
-
-    if not widths or any(int(w) < 1 for w in widths):
-        raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}.")
-    if int(dense) < 0:
-        raise ValueError(f"dense must be ≥ 0, got {dense!r}.")
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}.")
-    x = inputs = keras.Input(input_shape)
-    for i, w in enumerate(widths):
-        x = layers.Conv2D(int(w), 3, padding="same", activation="relu", name=f"conv{i + 1}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    if int(dense) > 0:
-        x = layers.Dense(int(dense), activation="relu", name="hidden")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="out")(x)
-    model = keras.Model(inputs, outputs, name=name)
-    opt = keras.optimizers.Adam(learning_rate) if optimizer == "adam" else keras.optimizers.SGD(learning_rate)
-    model.compile(optimizer=opt, loss="binary_crossentropy")
-    return model
+__all__ = ["average_weights", "dirichlet_split", "federated_averaging", "model_bytes"]
 
 
 def model_bytes(model: keras.Model) -> int:
     """Bytes of the model's trainable weights as sent over a network (float32: 4 bytes each)."""
     return int(sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.trainable_weights))
-
-
-# --------------------------------------------------------------------------- federated
 
 
 def dirichlet_split(
@@ -190,7 +127,7 @@ def federated_averaging(
 
     Args:
         model: a compiled model with a stateless optimiser (plain SGD), e.g.
-            ``small_cnn(optimizer="sgd")``.
+            ``medtools.models.small_cnn(filters=(8, 16), head="flatten", optimizer="sgd")``.
         clients: ``(x, y)`` per client: float32 ``(n_k, H, W, C)`` and ``(n_k,)`` labels.
         rounds: communication rounds (≥ 1).
         local_epochs: local epochs per round (≥ 1).
