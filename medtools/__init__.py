@@ -9,7 +9,8 @@ introduces it.
   reliability, confusion matrices) and the widgets for the threshold and the slices of a volume.
 * :mod:`medtools.book` — chapter plumbing (setup cell, glue, showing source, Markdown tables).
 * :mod:`medtools.reference` — from-scratch NumPy layers, losses and optimisers (subpackage).
-* :mod:`medtools.models` — every model the book trains, and parameter/FLOP counting (subpackage).
+* :mod:`medtools.models` — every model the book trains (the only place one is built), and parameter/FLOP
+  counting (subpackage).
 * :mod:`medtools.metrics` — metrics and the evaluation of a binary classifier (subpackage).
 * :mod:`medtools.stats` — the reporting idiom: mean ± sd over seeds, paired differences with intervals.
 * :mod:`medtools.train` — seeding, determinism, and a cache of trained weights keyed on the data.
@@ -22,7 +23,8 @@ introduces it.
 * :mod:`medtools.dicom` — DICOM files as a model needs them (HU, spacing, geometry, clear errors),
   the PS3.15 Basic Profile de-identifier :mod:`medtools.dicom.deid` and its independent leak
   checker :mod:`medtools.dicom.leaks` (subpackage).
-* :mod:`medtools.privacy` — federated averaging, DP-SGD and membership inference (subpackage).
+* :mod:`medtools.privacy` — federated averaging, DP-SGD with its privacy budget, membership inference
+  (subpackage).
 * :mod:`medtools.arrays` — the input checks shared by the modules above.
 
 ``dir(medtools)`` lists every module and subpackage, including those not named here.
