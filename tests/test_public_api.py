@@ -69,6 +69,10 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.benchmark.throughput": ["TRAINING_FLOPS_PER_FORWARD", "matmul_gflops", "training_gflops"],
     "medtools.benchmark.cli": ["main"],
+    "medtools.benchmark.grading": [
+        "AUGMENTATION", "BATCH", "EPOCHS", "HEADS", "K", "LR", "MODELS", "USUAL_RULE", "WEIGHT_GRID", "WIDTHS",
+        "choose_class_weights", "class_scores", "fit_grader", "initial_biases", "run", "summarise", "usual_grade",
+    ],
     "medtools.benchmark.segmentation": [
         "FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build", "choose_threshold",
         "fit_unet", "mean_dice", "predict_tiled", "run", "sample_patches", "summarise", "to_full", "to_input",
