@@ -362,21 +362,20 @@ def run_config(
     return run_plan(plan, seed, load_splits(dataset), n_boot=n_boot, cache=cache, reuse=reuse)
 
 
-def _mean_sd(values: Sequence[float]) -> dict[str, float]:
-    arr = np.asarray(values, dtype=float)
-    return {
-        "mean": float(arr.mean()),
-        "sd": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-        "min": float(arr.min()),
-        "max": float(arr.max()),
-    }
+def _mean_sd(values: Sequence[float]) -> dict[str, float | int | None]:
+    """:class:`medtools.stats.MeanSD` of ``values`` as JSON: ``mean``, ``sd`` (None for one run: no
+    spread, rather than a 0 that reads as "no variation"), ``n``, ``min``, ``max``."""
+    from medtools.stats import MeanSD
+
+    d = MeanSD.of(values).as_dict()
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Mean ± sd (sample sd, ``ddof=1``) over seeds for each (model, dataset) of ``rows``.
 
     Each summary has ``model``, ``dataset``, ``n_seeds``, ``seeds``, ``params`` and, as
-    ``{"mean", "sd", "min", "max"}``: ``test_auc``, ``test_acc``, ``sensitivity``,
+    ``{"mean", "sd", "n", "min", "max"}`` (``sd`` None for one seed): ``test_auc``, ``test_acc``, ``sensitivity``,
     ``specificity`` (at the validation-chosen threshold), ``ece``, ``val_auc``,
     ``train_seconds``, ``train_images_per_second``, ``inference_images_per_second``; plus
     the per-seed bootstrap intervals ``test_auc_ci`` and ``test_acc_ci``.

@@ -184,21 +184,23 @@ def search_record(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
     Returns:
         One dict per candidate: ``candidate``, ``n_seeds``, ``val_auc`` and ``val_acc``
-        (means), ``val_auc_sd`` (sample sd; 0 for one seed), ``train_seconds`` (mean),
+        (means), ``val_auc_sd`` (sample sd; None for one seed), ``train_seconds`` (mean),
         ``epochs``, ``batch_size``, ``params``, ``flops`` (when the rows have it).
     """
     import numpy as np
 
+    from medtools.stats import MeanSD
+
     out = []
     for name in dict.fromkeys(r["candidate"] for r in rows):
         rs = [r for r in rows if r["candidate"] == name]
-        auc = np.array([r["val_auc"] for r in rs])
+        auc = MeanSD.of([r["val_auc"] for r in rs])
         out.append(
             {
                 "candidate": name,
                 "n_seeds": len(rs),
-                "val_auc": float(auc.mean()),
-                "val_auc_sd": float(auc.std(ddof=1)) if len(rs) > 1 else 0.0,
+                "val_auc": auc.mean,
+                "val_auc_sd": None if auc.n == 1 else auc.sd,
                 "val_acc": float(np.mean([r["val_acc"] for r in rs])),
                 "train_seconds": float(np.mean([r["train_seconds"] for r in rs])),
                 "epochs": rs[0]["epochs"],
