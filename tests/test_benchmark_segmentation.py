@@ -123,5 +123,19 @@ def test_summarise_pairs_flip_averaging_against_none_over_seeds_and_images() -> 
 
     (out,) = su.summarise([row(s) for s in range(3)])
     d = out["flips_vs_none"]  # a gain of 0.01 +- 0.002 on every image: resolved (a sign error would not be)
-    assert d["estimate"] == pytest.approx(0.01, abs=0.002) and d["resolved"] and d["low"] > 0 and d["sources"] == "seeds and cases"
+    assert d["estimate"] == pytest.approx(0.01, abs=0.002) and d["resolved"] and d["low"] > 0
+    assert d["sources"] == "seeds and cases"
     assert out["flips_chosen"] == [["lr", "ud"]] * 3 and set(out) >= {"test_dice_none", "test_dice_lr+ud"}
+
+
+def test_predict_tiled_all_is_bitwise_predict_tiled_for_every_flip_setting() -> None:
+    class Skewed(_Channel0):  # not flip-invariant, so a flip not undone changes the values
+        def predict(self, x: np.ndarray, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
+            return np.sqrt(x[..., :1] * np.linspace(0.2, 1, x.shape[2])[None, None, :, None]).astype(np.float32)
+
+    x = np.random.default_rng(5).random((70, 90, 3)).astype(np.float32)
+    maps = su.predict_tiled_all(Skewed(), x, tile=32, step=24)
+    assert list(maps) == ["none", "lr", "lr+ud"]
+    for flips in su.FLIP_CHOICES:
+        np.testing.assert_array_equal(maps[su.flip_name(flips)], su.predict_tiled(Skewed(), x, 32, 24, flips))
+    assert not np.array_equal(maps["none"], maps["lr+ud"])

@@ -75,7 +75,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "medtools.benchmark.segmentation": [
         "FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build", "choose_threshold",
-        "fit_unet", "mean_dice", "predict_tiled", "run", "sample_patches", "summarise", "to_full", "to_input",
+        "fit_unet", "flip_name", "mean_dice", "predict_tiled", "predict_tiled_all", "run", "sample_patches",
+        "summarise", "to_full", "to_input",
     ],
     "medtools.benchmark.search": [
         "CANDIDATES", "SEARCH_BASE", "SELECTION_MARGIN", "choose", "main", "recipe_search", "search_record", "settings",

@@ -21,8 +21,9 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build", "choose_threshold", "fit_unet",
-           "mean_dice", "predict_tiled", "run", "sample_patches", "summarise", "to_full", "to_input"]
+__all__ = ["FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build", "choose_threshold",
+           "fit_unet", "flip_name", "mean_dice", "predict_tiled", "predict_tiled_all", "run", "sample_patches",
+           "summarise", "to_full", "to_input"]
 
 #: The network works at half resolution (box-filtered images, masks at half their 2 × 2 block).
 SCALE = 2
@@ -35,6 +36,11 @@ FLIP_CHOICES: tuple[tuple[str, ...], ...] = ((), ("lr",), ("lr", "ud"))
 
 #: The threshold grid searched on the validation images.
 THRESHOLDS = np.round(np.arange(0.30, 0.71, 0.05), 2)
+
+def flip_name(flips: Sequence[str]) -> str:
+    """``()`` → ``"none"``, ``("lr", "ud")`` → ``"lr+ud"``."""
+    return "+".join(flips) or "none"
+
 
 #: name → one-line description (the benchmark's JSON).
 MODELS: dict[str, str] = {
@@ -201,29 +207,45 @@ def predict_tiled(model: keras.Model, x: np.ndarray, tile: int = 128, step: int 
     Returns:
         ``(H, W)`` float32 probabilities.
     """
-    bad = [f for f in flips if f not in FLIPS]
+    return next(iter(predict_tiled_all(model, x, tile, step, (tuple(flips),)).values()))
+
+
+def predict_tiled_all(model: keras.Model, x: np.ndarray, tile: int = 128, step: int = 96,
+                      choices: Sequence[tuple[str, ...]] = FLIP_CHOICES) -> dict[str, np.ndarray]:
+    """:func:`predict_tiled` for several flip settings at once, each tile predicted once per flip.
+
+    Returns:
+        flip setting's name (``"none"``, ``"lr"``, ``"lr+ud"``) → ``(H, W)`` float32 probabilities,
+        bitwise those of :func:`predict_tiled` with that setting.
+    """
+    bad = [f for c in choices for f in c if f not in FLIPS]
     if bad or not 0 < step <= tile:
-        raise ValueError(f"flips must be among {FLIPS} (got {list(flips)}) and 0 < step <= tile "
+        raise ValueError(f"flips must be among {FLIPS} (got {bad}) and 0 < step <= tile "
                          f"(got step {step}, tile {tile}).")
     h, w = x.shape[:2]
     ph, pw = (-h) % step + tile, (-w) % step + tile
     xp = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect")
     ramp = np.minimum(np.arange(1, tile + 1), np.arange(tile, 0, -1)) / (tile / 2)
     win = np.clip(np.outer(ramp, ramp), 0.05, 1.0)
-    acc = np.zeros(xp.shape[:2])
-    wsum = np.zeros(xp.shape[:2])
     corners = [(r, c) for r in range(0, h, step) for c in range(0, w, step)]
     tiles = np.stack([xp[r : r + tile, c : c + tile] for r, c in corners])
-    probs = model.predict(tiles, batch_size=32, verbose=0)[..., 0]
+    plain = model.predict(tiles, batch_size=32, verbose=0)[..., 0]
     axis = {"lr": 2, "ud": 1}
-    for f in flips:
-        flipped = np.flip(tiles, axis=axis[f])
-        probs = probs + np.flip(model.predict(flipped, batch_size=32, verbose=0)[..., 0], axis=axis[f])
-    probs = probs / (1 + len(flips))
-    for (r, c), p in zip(corners, probs, strict=True):
-        acc[r : r + tile, c : c + tile] += win * p
-        wsum[r : r + tile, c : c + tile] += win
-    return (acc[:h, :w] / wsum[:h, :w]).astype(np.float32)
+    back = {f: np.flip(model.predict(np.flip(tiles, axis=axis[f]), batch_size=32, verbose=0)[..., 0], axis=axis[f])
+            for f in dict.fromkeys(f for c in choices for f in c)}
+    out = {}
+    for choice in choices:
+        probs = plain
+        for f in choice:
+            probs = probs + back[f]
+        probs = probs / (1 + len(choice))
+        acc = np.zeros(xp.shape[:2])
+        wsum = np.zeros(xp.shape[:2])
+        for (r, c), p in zip(corners, probs, strict=True):
+            acc[r : r + tile, c : c + tile] += win * p
+            wsum[r : r + tile, c : c + tile] += win
+        out[flip_name(choice)] = (acc[:h, :w] / wsum[:h, :w]).astype(np.float32)
+    return out
 
 
 def to_full(prob: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -254,10 +276,6 @@ def choose_threshold(probs: Mapping[str, np.ndarray], truths: Mapping[str, np.nd
     return float(grid[int(np.argmax(dice))]), dice
 
 
-def _flip_name(flips: Sequence[str]) -> str:
-    return "+".join(flips) or "none"
-
-
 def _score_variants(net: keras.Model, recipe: Recipe, half: Mapping[str, Any], full: Mapping[str, Any],
                     inputs: Mapping[str, np.ndarray], val_names: list[str],
                     test_names: list[str]) -> dict[str, dict[str, Any]]:
@@ -267,15 +285,17 @@ def _score_variants(net: keras.Model, recipe: Recipe, half: Mapping[str, Any], f
     val_truth = {n: half[n].first for n in val_names}
     val_fov = {n: chase.fov_mask(half[n].image) for n in val_names}
     test_fov = {n: chase.fov_mask(full[n].image) for n in test_names}
+    val_maps = {n: predict_tiled_all(net, inputs[n], recipe.tile, recipe.step) for n in val_names}
+    test_maps = {n: predict_tiled_all(net, inputs[n], recipe.tile, recipe.step) for n in test_names}
     out = {}
     for flips in FLIP_CHOICES:
-        val_prob = {n: predict_tiled(net, inputs[n], recipe.tile, recipe.step, flips) for n in val_names}
-        threshold, grid = choose_threshold(val_prob, val_truth, val_fov)
+        key = flip_name(flips)
+        threshold, grid = choose_threshold({n: m[key] for n, m in val_maps.items()}, val_truth, val_fov)
         per_image = {}
         for n in test_names:
-            prob = to_full(predict_tiled(net, inputs[n], recipe.tile, recipe.step, flips), *full[n].first.shape)
+            prob = to_full(test_maps[n][key], *full[n].first.shape)
             per_image[n] = mean_dice({n: prob}, {n: full[n].first}, test_fov, threshold)
-        out[_flip_name(flips)] = {
+        out[key] = {
             "flips": list(flips), "threshold": threshold, "val_dice": float(max(grid)),
             "val_dice_by_threshold": dict(zip(map(float, THRESHOLDS), grid, strict=True)),
             "test_dice": float(np.mean(list(per_image.values()))), "test_dice_per_image": per_image,
