@@ -72,7 +72,8 @@ def test_summarise_gives_mean_and_sd_per_model() -> None:
             for m, s, a, c in [("softmax", 0, 0.7, 0.5), ("softmax", 1, 0.8, 0.6), ("coral", 0, 0.75, 0.55)]]
     out = grading.summarise(rows)
     assert [o["model"] for o in out] == ["softmax", "coral"] and out[0]["seeds"] == [0, 1]
-    assert math.isclose(out[0]["test"]["auc"]["mean"], 0.75) and math.isclose(out[0]["test"]["acc"]["sd"], np.std([0.5, 0.6], ddof=1))
+    assert math.isclose(out[0]["test"]["auc"]["mean"], 0.75)
+    assert math.isclose(out[0]["test"]["acc"]["sd"], np.std([0.5, 0.6], ddof=1))
     assert out[1]["test"]["auc"]["sd"] is None and "n" not in out[0]["test"]
 
 
