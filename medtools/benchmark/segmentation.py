@@ -45,7 +45,7 @@ def flip_name(flips: Sequence[str]) -> str:
 #: name → one-line description (the benchmark's JSON).
 MODELS: dict[str, str] = {
     "unet": "U-Net (base 8, depth 3) on 64 px patches at half resolution, BCE + soft Dice, Adam with cosine "
-    "decay; tiled prediction mirrored left-right; threshold chosen on the validation children",
+    "decay; tiled prediction; test-time flips and threshold chosen on the validation children",
 }
 
 
