@@ -59,8 +59,8 @@ class Recipe:
         n_patches: number of patches sampled (with rotations and flips).
         epochs, batch, lr: training length, batch size and peak learning rate (cosine decay to 0).
         seed: seed of the weights and of the patch sampling.
-        tile, step: tile side and tile spacing of the whole-image prediction.
-        flips: test-time flips averaged with the plain prediction (subset of :data:`FLIPS`).
+        tile, step: tile side and tile spacing of the whole-image prediction (the test-time
+            flips are chosen on validation among :data:`FLIP_CHOICES`, not set here).
     """
 
     unet: dict[str, int] = field(default_factory=lambda: {"base": 8, "depth": 3})
@@ -72,7 +72,6 @@ class Recipe:
     seed: int = 0
     tile: int = 128
     step: int = 96
-    flips: tuple[str, ...] = ("lr",)
 
 
 def to_input(image: np.ndarray) -> np.ndarray:
@@ -187,7 +186,7 @@ def fit_unet(
     def fit(model: keras.Model) -> dict[str, list[float]]:
         return model.fit(x_train, y_train, batch_size=recipe.batch, epochs=recipe.epochs, verbose=0).history
 
-    full_spec = {**spec, **{k: v for k, v in asdict(recipe).items() if k not in ("tile", "step", "flips")}}
+    full_spec = {**spec, **{k: v for k, v in asdict(recipe).items() if k not in ("tile", "step")}}
     return train.fit_cached(lambda: build(recipe), fit, full_spec, data=(x_train, y_train), cache=cache)
 
 
@@ -340,7 +339,7 @@ def run(model: str, seed: int, *, cache: bool = True, recipe: Recipe | None = No
                  "flips": best["flips"], "flips_origin": "chosen on the validation children among "
                  + ", ".join(variants), "region": "inside the FOV", "truth": "first observer", "images": test_names},
         "by_flips": variants,
-        "recipe": {k: v for k, v in asdict(recipe).items() if k != "flips"},
+        "recipe": asdict(recipe),
     }
 
 
