@@ -11,7 +11,7 @@ Introduced in the chapter *Interpretability: what the network looks at*
 * :func:`occlusion` — the drop in the score when a patch is covered (Zeiler & Fergus, ECCV 2014);
 * :func:`integrated_gradients` — path-integrated gradients from a baseline (Sundararajan et al.,
   ICML 2017), with the trapezoidal rule over ``steps`` intervals;
-* sanity checks (Adebayo et al., NeurIPS 2018): :func:`cascading_randomization`,
+* sanity checks (Adebayo et al., NeurIPS 2018): :func:`cascading_randomisation`,
   :func:`rank_correlation`, :func:`ssim`;
 * localisation: :func:`energy_inside` (energy-based pointing game, Wang et al., CVPRW 2020) and
   :func:`pointing_hit` (pointing game, Zhang et al., IJCV 2018).
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 __all__ = [
-    "cascading_randomization",
+    "cascading_randomisation",
     "conv_layers",
     "default_layer",
     "energy_inside",
@@ -43,7 +43,7 @@ __all__ = [
     "occlusion",
     "pointing_hit",
     "rank_correlation",
-    "reinitialize",
+    "reinitialise",
     "ssim",
 ]
 
@@ -211,7 +211,7 @@ def grad_cam(
     output_index: int = 0,
     target: str = "logit",
     relu: bool = True,
-    normalize: bool = True,
+    normalise: bool = True,
 ) -> np.ndarray:
     """Grad-CAM maps, upsampled to the input size.
 
@@ -233,10 +233,10 @@ def grad_cam(
             or ``"output"`` (the model's output as it is).
         relu: apply the ReLU of the definition; ``False`` keeps the signed map (negative where
             the region lowers the score), which the sanity checks rank.
-        normalize: divide each map by its largest absolute value (an all-zero map stays zero).
+        normalise: divide each map by its largest absolute value (an all-zero map stays zero).
 
     Returns:
-        ``(N, H, W)`` float32; non-negative if ``relu``; in [-1, 1] if ``normalize``.
+        ``(N, H, W)`` float32; non-negative if ``relu``; in [-1, 1] if ``normalise``.
 
     Raises:
         ValueError: no convolution / unknown layer (:func:`find_layer`), images of the wrong
@@ -277,7 +277,7 @@ def grad_cam(
     if relu:
         cam = tf.nn.relu(cam)
     cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[..., 0].numpy()
-    if normalize:
+    if normalise:
         peak = np.abs(cam).reshape(len(cam), -1).max(axis=1).reshape(-1, 1, 1)
         cam = np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0)
     return cam.astype(np.float32)
@@ -454,7 +454,7 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float = 1.0, win_size: int
     return float(s[pad:-pad, pad:-pad].mean())
 
 
-def reinitialize(layer: keras.layers.Layer, seed: int = 0) -> None:
+def reinitialise(layer: keras.layers.Layer, seed: int = 0) -> None:
     """Redraw a layer's trainable weights from its own initialisers (in place).
 
     ``kernel`` from ``kernel_initializer``, ``bias`` from ``bias_initializer``, batch
@@ -474,7 +474,7 @@ def reinitialize(layer: keras.layers.Layer, seed: int = 0) -> None:
         var.assign(type(init).from_config(config)(var.shape, dtype=var.dtype))
 
 
-def cascading_randomization(
+def cascading_randomisation(
     model: keras.Model,
     x: np.ndarray,
     explain: Callable[[keras.Model, np.ndarray], np.ndarray],
@@ -505,7 +505,7 @@ def cascading_randomization(
     out = [("original", np.asarray(explain(copy, x)))]
     layers = [(path, layer) for path, layer in _walk(copy) if layer.trainable_weights and not hasattr(layer, "layers")]
     for k, (path, layer) in enumerate(reversed(layers)):
-        reinitialize(layer, seed=seed + k)
+        reinitialise(layer, seed=seed + k)
         out.append((path, np.asarray(explain(copy, x))))
     return out
 

@@ -77,7 +77,7 @@ def reference_cam(model: keras.Model, conv_name: str, x: np.ndarray) -> np.ndarr
 def test_grad_cam_works_for_sequential_functional_and_nested(build, conv):
     model, x = build(), images()
     assert explain.conv_layers(model)[-1].endswith(conv)
-    cam = explain.grad_cam(model, x, target="output", normalize=False)
+    cam = explain.grad_cam(model, x, target="output", normalise=False)
     assert cam.shape == (3, 12, 12) and cam.dtype == np.float32 and (cam >= 0).all()
     if build is not functional:  # functional layers are not a plain stack to split by hand
         np.testing.assert_allclose(cam, reference_cam(model, conv, x), rtol=1e-4, atol=1e-6)
@@ -89,7 +89,7 @@ def test_grad_cam_works_for_sequential_functional_and_nested(build, conv):
 
 def test_grad_cam_same_model_three_ways():
     x = images()
-    maps = [explain.grad_cam(b(), x, normalize=False) for b in (sequential, functional, nested)]
+    maps = [explain.grad_cam(b(), x, normalise=False) for b in (sequential, functional, nested)]
     np.testing.assert_allclose(maps[0], maps[1], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(maps[0], maps[2], rtol=1e-5, atol=1e-7)
 
@@ -127,10 +127,10 @@ def test_default_layer_is_the_activation_after_batch_norm(nest):
     assert explain.default_layer(model) == f"{prefix}relu"
     assert explain.find_layer(model) is explain.find_layer(model, "relu")
     # ... because the convolution's map is empty in this BN network, and the ReLU's is not
-    assert np.all(explain.grad_cam(model, x, layer_name="conv", normalize=False) == 0)
-    cam = explain.grad_cam(model, x, normalize=False)
+    assert np.all(explain.grad_cam(model, x, layer_name="conv", normalise=False) == 0)
+    cam = explain.grad_cam(model, x, normalise=False)
     assert (cam > 0).all()
-    np.testing.assert_allclose(cam, explain.grad_cam(model, x, layer_name="relu", normalize=False), rtol=1e-6)
+    np.testing.assert_allclose(cam, explain.grad_cam(model, x, layer_name="relu", normalise=False), rtol=1e-6)
 
 
 def test_default_layer_skips_pooling_and_keeps_a_fused_activation():
@@ -143,8 +143,8 @@ def test_default_layer_skips_pooling_and_keeps_a_fused_activation():
 def test_nested_path_and_signed_map():
     model, x = nested(), images()
     assert explain.find_layer(model, "backbone/inner_conv") is explain.find_layer(model, "inner_conv")
-    signed = explain.grad_cam(model, x, relu=False, normalize=False)
-    np.testing.assert_allclose(np.clip(signed, 0, None), explain.grad_cam(model, x, normalize=False), atol=1e-6)
+    signed = explain.grad_cam(model, x, relu=False, normalise=False)
+    np.testing.assert_allclose(np.clip(signed, 0, None), explain.grad_cam(model, x, normalise=False), atol=1e-6)
 
 
 def test_logit_target_survives_a_saturated_sigmoid():
@@ -152,7 +152,7 @@ def test_logit_target_survives_a_saturated_sigmoid():
     dense = model.layers[-1]
     dense.bias.assign([60.0])  # p == 1.0 exactly in float32: the probability has no gradient
     assert np.all(model(x).numpy() == 1.0)
-    assert np.all(explain.grad_cam(model, x, target="output", normalize=False) == 0)
+    assert np.all(explain.grad_cam(model, x, target="output", normalise=False) == 0)
     assert explain.grad_cam(model, x, target="logit").max() == pytest.approx(1.0)
     assert dense.activation.__name__ == "sigmoid"  # restored
     ig = explain.integrated_gradients(model, x, target="logit", steps=64, baseline=0.5)
@@ -260,10 +260,10 @@ def test_ssim_matches_the_formula_by_brute_force():
         explain.ssim(a, b[:, :5])
 
 
-def test_cascading_randomization_changes_maps_and_leaves_model_alone():
+def test_cascading_randomisation_changes_maps_and_leaves_model_alone():
     model, x = nested(), images()
     before = [w.copy() for w in model.get_weights()]
-    out = explain.cascading_randomization(model, x, lambda m, xx: explain.grad_cam(m, xx, relu=False), seed=0)
+    out = explain.cascading_randomisation(model, x, lambda m, xx: explain.grad_cam(m, xx, relu=False), seed=0)
     assert [name for name, _ in out] == ["original", "dense", "backbone/inner_conv"] or len(out) == 3
     assert out[-1][0].endswith("inner_conv")
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))

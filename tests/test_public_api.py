@@ -160,8 +160,8 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.efficiency.workers": ["WorkerResult", "free_ports", "launch_workers", "tf_config"],
     "medtools.efficiency.cli": ["main"],
     "medtools.explain": [
-        "cascading_randomization", "conv_layers", "default_layer", "energy_inside", "find_layer", "grad_cam",
-        "integrated_gradients", "occlusion", "pointing_hit", "rank_correlation", "reinitialize", "ssim",
+        "cascading_randomisation", "conv_layers", "default_layer", "energy_inside", "find_layer", "grad_cam",
+        "integrated_gradients", "occlusion", "pointing_hit", "rank_correlation", "reinitialise", "ssim",
     ],
 }
 
