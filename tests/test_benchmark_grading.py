@@ -79,7 +79,7 @@ def test_summarise_gives_mean_and_sd_per_model() -> None:
 
 def test_run_rejects_an_unknown_model() -> None:
     with pytest.raises(ValueError, match="softmax, coral"):
-        grading.run("resnet", 0)
+        grading.train_and_score("resnet", 0)
 
 
 @pytest.mark.slow
@@ -87,7 +87,7 @@ def test_run_rejects_an_unknown_model() -> None:
 def test_one_epoch_run_gives_a_row_of_the_interface(medmnist_file, monkeypatch) -> None:
     medmnist_file("retinamnist")
     monkeypatch.setattr(grading, "EPOCHS", 1)
-    row = grading.run("coral", 0, cache=False)
+    row = grading.train_and_score("coral", 0, cache=False)
     assert set(row) >= {"model", "dataset", "seed", "params", "train_seconds", "cached", "val", "test"}
     assert row["model"] == "coral" and row["dataset"] == "retinamnist" and not row["cached"]
     assert row["params"] == 23_988 and row["rule"] == "count"  # the chapter's CORAL model

@@ -107,7 +107,7 @@ def test_a_tiny_training_run_lowers_the_loss(tmp_path, monkeypatch) -> None:
     with pytest.raises(ValueError, match="must hold"):
         su.fit_unet(recipe, x[:10], y[:10], {})
     with pytest.raises(ValueError, match="Unknown CHASE_DB1 model"):
-        su.run("resnet", 0)
+        su.train_and_score("resnet", 0)
 
 
 def test_summarise_pairs_flip_averaging_against_none_over_seeds_and_images() -> None:

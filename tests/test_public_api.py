@@ -71,12 +71,12 @@ PUBLIC: dict[str, list[str]] = {
     "medtools.benchmark.cli": ["main"],
     "medtools.benchmark.grading": [
         "AUGMENTATION", "BATCH", "EPOCHS", "HEADS", "K", "LR", "MODELS", "USUAL_RULE", "WEIGHT_GRID", "WIDTHS",
-        "choose_class_weights", "class_scores", "fit_grader", "initial_biases", "run", "summarise", "usual_grade",
+        "choose_class_weights", "class_scores", "fit_grader", "initial_biases", "summarise", "train_and_score", "usual_grade",
     ],
     "medtools.benchmark.segmentation": [
-        "FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build", "choose_threshold",
-        "fit_unet", "flip_name", "mean_dice", "predict_tiled", "predict_tiled_all", "run", "sample_patches",
-        "summarise", "to_full", "to_input",
+        "FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build_unet", "choose_threshold",
+        "fit_unet", "flip_name", "mean_dice", "predict_tiled", "predict_tiled_all", "sample_patches",
+        "summarise", "to_full", "to_input", "train_and_score",
     ],
     "medtools.benchmark.search": [
         "CANDIDATES", "SEARCH_BASE", "SELECTION_MARGIN", "choose", "main", "recipe_search", "search_record", "settings",

@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     descriptions = {m: MODELS[m].description for m in models}
     for d in dict.fromkeys(d for _, d in pairs if d not in DATASETS):
         module = task_module(d)
-        rows_d = [module.run(m, s, cache=not args.no_cache) for m, dd in pairs if dd == d for s in seeds]
+        rows_d = [module.train_and_score(m, s, cache=not args.no_cache) for m, dd in pairs if dd == d for s in seeds]
         task_rows += rows_d
         task_summaries += module.summarise(rows_d)
         descriptions |= {m: module.MODELS[m] for m, dd in pairs if dd == d}

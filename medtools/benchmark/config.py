@@ -148,7 +148,7 @@ def build_model(
 #: The benchmark's other tasks, one module each, keyed by dataset: grading diabetic retinopathy
 #: (RetinaMNIST; the ordinal heads of the chapter *Grading for treatment decisions*) and vessel
 #: segmentation (CHASE_DB1; the U-Net of the chapter *Segmentation*). Each module has the same
-#: interface: ``MODELS`` (name → one-line description), ``run(model, seed, *, cache=True) -> dict``
+#: interface: ``MODELS`` (name → one-line description), ``train_and_score(model, seed, *, cache=True) -> dict``
 #: (one JSON row: ``model``, ``dataset``, ``seed``, ``params``, ``train_seconds``, ``test{…}``; for
 #: segmentation ``test["dice"]``, for grading ``test["auc"]``, ``test["acc"]``, ``test["qwk"]``) and
 #: ``summarise(rows) -> list[dict]`` (mean ± sd over seeds per model).

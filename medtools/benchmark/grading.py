@@ -3,10 +3,10 @@
 Part of :mod:`medtools.benchmark`; the one home of the training recipe of the chapter *Grading for
 treatment decisions* (``chapters/treatment_planning.ipynb``), which calls :func:`fit_grader` and
 :func:`class_scores` from here. ``python -m medtools.benchmark --dataset retinamnist`` runs it
-through :data:`MODELS`, :func:`run` and :func:`summarise` (the interface of
+through :data:`MODELS`, :func:`train_and_score` and :func:`summarise` (the interface of
 :data:`medtools.benchmark.config.TASKS`).
 
-Metrics of a run (:func:`run`): the MedMNIST AUC and ACC of the class probabilities
+Metrics of a run (:func:`train_and_score`): the MedMNIST AUC and ACC of the class probabilities
 (:func:`medtools.metrics.medmnist_evaluate`, task ``"ordinal-regression"``: the one-vs-rest AUC
 of each class averaged over classes, and the accuracy of the arg-max), the quadratic weighted
 kappa and the MAE in grades under the head's usual decision rule (softmax: arg-max; CORAL: the
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AUGMENTATION", "BATCH", "EPOCHS", "HEADS", "K", "LR", "MODELS", "USUAL_RULE", "WEIGHT_GRID", "WIDTHS",
-    "choose_class_weights", "class_scores", "fit_grader", "initial_biases", "run", "summarise", "usual_grade",
+    "choose_class_weights", "class_scores", "fit_grader", "initial_biases", "summarise", "train_and_score", "usual_grade",
 ]
 
 #: Diabetic-retinopathy grades 0-4.
@@ -214,7 +214,7 @@ def choose_class_weights(P_val: ArrayLike, y_val: ArrayLike, grid: Sequence[floa
     return w
 
 
-def run(model: str, seed: int, *, cache: bool = True) -> dict[str, Any]:
+def train_and_score(model: str, seed: int, *, cache: bool = True) -> dict[str, Any]:
     """Train (or load) one grader and score it on the validation and test splits.
 
     Args:
@@ -260,7 +260,7 @@ def run(model: str, seed: int, *, cache: bool = True) -> dict[str, Any]:
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean ± sd over seeds per model of :func:`run`'s rows.
+    """Mean ± sd over seeds per model of :func:`train_and_score`'s rows.
 
     Returns:
         One dict per model (in order of first appearance): ``model``, ``dataset``, ``seeds``, and

@@ -2,7 +2,7 @@
 
 Introduced by the chapter *Segmentation* (``chapters/segmentation.ipynb``), which calls these
 functions and shows their source; also the ``chase_db1`` task of ``python -m medtools.benchmark``
-(:data:`MODELS`, :func:`run`, :func:`summarise`). The recipe: the images at half resolution
+(:data:`MODELS`, :func:`train_and_score`, :func:`summarise`). The recipe: the images at half resolution
 (:data:`SCALE`), random patches with flips and rotations from the training children, a U-Net
 trained with binary cross-entropy plus the soft Dice loss and Adam with a cosine-decaying
 learning rate; whole images predicted by overlapping tiles; the threshold chosen on the
@@ -21,9 +21,9 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build", "choose_threshold",
-           "fit_unet", "flip_name", "mean_dice", "predict_tiled", "predict_tiled_all", "run", "sample_patches",
-           "summarise", "to_full", "to_input"]
+__all__ = ["FLIPS", "FLIP_CHOICES", "MODELS", "SCALE", "THRESHOLDS", "Recipe", "bce_dice", "build_unet", "choose_threshold",
+           "fit_unet", "flip_name", "mean_dice", "predict_tiled", "predict_tiled_all", "sample_patches",
+           "summarise", "to_full", "to_input", "train_and_score"]
 
 #: The network works at half resolution (box-filtered images, masks at half their 2 × 2 block).
 SCALE = 2
@@ -31,7 +31,7 @@ SCALE = 2
 #: Test-time flips: ``"lr"`` left–right, ``"ud"`` up–down (averaged with the plain prediction).
 FLIPS = ("lr", "ud")
 
-#: The test-time flip settings compared on the validation images by :func:`run`.
+#: The test-time flip settings compared on the validation images by :func:`train_and_score`.
 FLIP_CHOICES: tuple[tuple[str, ...], ...] = ((), ("lr",), ("lr", "ud"))
 
 #: The threshold grid searched on the validation images.
@@ -148,7 +148,7 @@ def bce_dice(y_true: Any, y_pred: Any) -> Any:
     return bce + seg.soft_dice_loss(y_true, y_pred)
 
 
-def build(recipe: Recipe) -> keras.Model:
+def build_unet(recipe: Recipe) -> keras.Model:
     """A seeded U-Net (:func:`medtools.models.unet`), compiled with :func:`bce_dice` and Adam with cosine decay."""
     import keras
 
@@ -187,7 +187,7 @@ def fit_unet(
         return model.fit(x_train, y_train, batch_size=recipe.batch, epochs=recipe.epochs, verbose=0).history
 
     full_spec = {**spec, **{k: v for k, v in asdict(recipe).items() if k not in ("tile", "step")}}
-    return train.fit_cached(lambda: build(recipe), fit, full_spec, data=(x_train, y_train), cache=cache)
+    return train.fit_cached(lambda: build_unet(recipe), fit, full_spec, data=(x_train, y_train), cache=cache)
 
 
 def predict_tiled(model: keras.Model, x: np.ndarray, tile: int = 128, step: int = 96,
@@ -302,7 +302,7 @@ def _score_variants(net: keras.Model, recipe: Recipe, half: Mapping[str, Any], f
     return out
 
 
-def run(model: str, seed: int, *, cache: bool = True, recipe: Recipe | None = None) -> dict[str, Any]:
+def train_and_score(model: str, seed: int, *, cache: bool = True, recipe: Recipe | None = None) -> dict[str, Any]:
     """Train the U-Net with ``seed`` and evaluate it: one JSON row of the benchmark.
 
     For each test-time flip setting of :data:`FLIP_CHOICES` the threshold is chosen on the
@@ -346,7 +346,7 @@ def run(model: str, seed: int, *, cache: bool = True, recipe: Recipe | None = No
 def summarise(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Mean ± sd over seeds (:class:`medtools.stats.MeanSD`) of the test and validation Dice, per model.
 
-    Rows with ``by_flips`` (from :func:`run`) also get the paired difference in test Dice between
+    Rows with ``by_flips`` (from :func:`train_and_score`) also get the paired difference in test Dice between
     averaging over both flips and no averaging (:func:`medtools.stats.paired_difference`: same
     models, same test images; resampled over seeds and images).
     """
