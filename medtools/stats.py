@@ -71,8 +71,13 @@ class MeanSD:
     def __str__(self) -> str:
         return format(self, "")
 
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, float | int | None]:
+        """``mean``, ``sd``, ``n``, ``min``, ``max`` for a JSON record: ``sd`` is None for a single
+        value (no spread; JSON has no NaN, and a 0 would read as "no variation")."""
+        d: dict[str, float | int | None] = dict(asdict(self))
+        if self.n == 1:
+            d["sd"] = None
+        return d
 
 
 @dataclass(frozen=True)

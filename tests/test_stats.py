@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -17,6 +19,10 @@ def test_meansd_matches_numpy_and_formats():
     assert f"{m}" == "0.930 ± 0.020" and f"{m:.2f}" == "0.93 ± 0.02"
     one = stats.MeanSD.of([0.5])
     assert np.isnan(one.sd) and f"{one}" == "0.500 (one run)"  # one run has no spread, not sd 0
+    # as a JSON record: sd None for one run (json.dumps would write NaN, which strict JSON has not),
+    # the sd itself otherwise
+    assert one.as_dict()["sd"] is None and m.as_dict()["sd"] == pytest.approx(m.sd)
+    assert json.loads(json.dumps(one.as_dict(), allow_nan=False))["n"] == 1
     with pytest.raises(ValueError, match="at least one"):
         stats.MeanSD.of([])
     with pytest.raises(ValueError, match="non-finite"):

@@ -17,7 +17,6 @@ AUC unchanged.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -275,7 +274,6 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         metrics_ = [k for k, v in mine[0]["test"].items() if k != "n" and isinstance(v, float)]
         summary = {}
         for m in metrics_:
-            ms = MeanSD.of([r["test"][m] for r in mine])
-            summary[m] = {"mean": ms.mean, "sd": None if math.isnan(ms.sd) else ms.sd, "n": ms.n}  # strict JSON
+            summary[m] = MeanSD.of([r["test"][m] for r in mine]).as_dict()
         out.append({"model": name, "dataset": mine[0]["dataset"], "seeds": [r["seed"] for r in mine], "test": summary})
     return out

@@ -363,12 +363,9 @@ def run_config(
 
 
 def _mean_sd(values: Sequence[float]) -> dict[str, float | int | None]:
-    """:class:`medtools.stats.MeanSD` of ``values`` as JSON: ``mean``, ``sd`` (None for one run: no
-    spread, rather than a 0 that reads as "no variation"), ``n``, ``min``, ``max``."""
     from medtools.stats import MeanSD
 
-    d = MeanSD.of(values).as_dict()
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+    return MeanSD.of(values).as_dict()
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

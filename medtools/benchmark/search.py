@@ -200,7 +200,7 @@ def search_record(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "candidate": name,
                 "n_seeds": len(rs),
                 "val_auc": auc.mean,
-                "val_auc_sd": None if auc.n == 1 else auc.sd,
+                "val_auc_sd": auc.as_dict()["sd"],
                 "val_acc": float(np.mean([r["val_acc"] for r in rs])),
                 "train_seconds": float(np.mean([r["train_seconds"] for r in rs])),
                 "epochs": rs[0]["epochs"],
