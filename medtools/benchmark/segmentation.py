@@ -12,6 +12,7 @@ children (01–10 train, 11–14 test, the literature's split).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -302,6 +303,17 @@ def _score_variants(net: keras.Model, recipe: Recipe, half: Mapping[str, Any], f
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _chase_images() -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
+    """CHASE_DB1 read, verified and prepared once per process (the benchmark scores several seeds):
+    every image at half resolution, the test images at full resolution, and the network inputs."""
+    from medtools.data import chase
+
+    half = {im.name: im for im in chase.load_chase(scale=SCALE)}
+    full = {im.name: im for im in chase.load_chase(chase.TEST_CHILDREN)}
+    return half, full, {n: to_input(half[n].image) for n in half}
+
+
 def train_and_score(model: str, seed: int, *, cache: bool = True, recipe: Recipe | None = None) -> dict[str, Any]:
     """Train the U-Net with ``seed`` and evaluate it: one JSON row of the benchmark.
 
@@ -317,11 +329,9 @@ def train_and_score(model: str, seed: int, *, cache: bool = True, recipe: Recipe
         raise ValueError(f"Unknown CHASE_DB1 model {model!r}; choose one of {', '.join(MODELS)}.")
     recipe = recipe or Recipe(seed=seed)
     train_kids, val_kids = chase.split_children(chase.TRAIN_CHILDREN, n_val=2, seed=0)
-    half = {im.name: im for im in chase.load_chase(scale=SCALE)}
-    full = {im.name: im for im in chase.load_chase(chase.TEST_CHILDREN)}
+    half, full, inputs = _chase_images()
     train_names, val_names = chase.image_names(train_kids), chase.image_names(val_kids)
     test_names = chase.image_names(chase.TEST_CHILDREN)
-    inputs = {n: to_input(half[n].image) for n in half}
     x_train, y_train = sample_patches(inputs, {n: half[n].first for n in half}, train_names, recipe.n_patches,
                                       recipe.patch, recipe.seed)
     spec = {"data": "CHASE_DB1", "scale": SCALE, "train_children": train_kids}
