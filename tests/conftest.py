@@ -10,11 +10,14 @@ Markers (registered in ``pyproject.toml``):
   with Keras many times (``pytest -m "not slow"`` leaves them out).
 
 ``tests/browser`` (the built book in Chromium) and ``tests/pdf`` (the printed PDF) are collected only
-when named on the command line, so the unit stage (``pytest tests``) never needs a build.
+when named on the command line, so the unit stage (``pytest tests``) never needs a build. The test
+files of an optional extra (``EXTRA_TESTS``) are left out where its package is not installed, e.g.
+Colab before a DICOM chapter's setup cell has run (``make colab-check``); the header says so.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +30,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from medtools import data  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+
+#: Test files that import an optional extra's package at their top, by that package.
+EXTRA_TESTS = {"pydicom": "test_dicom*.py"}
+_MISSING = [module for module in EXTRA_TESTS if importlib.util.find_spec(module) is None]
+collect_ignore_glob = [EXTRA_TESTS[module] for module in _MISSING]
+
+
+def pytest_report_header(config):
+    if _MISSING:
+        return [f"left out, {m} not installed: tests/{EXTRA_TESTS[m]}" for m in _MISSING]
+    return None
 #: Folders collected only when named (``pytest tests/browser``, ``pytest tests/pdf``).
 ONLY_WHEN_NAMED = (HERE / "browser", HERE / "pdf")
 

@@ -45,8 +45,6 @@ COLAB_BASE = [
     "tqdm", "pooch", "platformdirs", "absl-py", "dm-tree", "mpmath", "requests",
 ]
 TEST_TOOLS = ["hypothesis"]
-# The test files that import an extra's package at their top (the module and the files' glob).
-EXTRA_TESTS = {"pydicom": "tests/test_dicom*.py"}
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -136,18 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         if r["error"]:
             print("    " + "\n    ".join(r["error"]), flush=True)
     run([str(py), "-m", "pip", "install", "-q", "-c", str(CONSTRAINTS), *TEST_TOOLS])
-    # Tests of an extra that no chapter run here installed (e.g. pydicom, when the DICOM chapters were
-    # not among --chapters) are left out, and said so; on Colab the chapter's cell installs it first.
-    missing = [m for m in EXTRA_TESTS if subprocess.run([str(py), "-c", f"import {m}"], capture_output=True).returncode]
-    if missing:
-        print(f"  colab unit tests without {', '.join(missing)} (no chapter run here installed it): "
-              + ", ".join(EXTRA_TESTS[m] for m in missing) + " left out", flush=True)
+    # The test files of an extra no chapter run here installed are left out by tests/conftest.py
+    # (EXTRA_TESTS), which names them in pytest's header.
     unit = subprocess.run([str(py), "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider", "tests",
-                           "--ignore=tests/browser", "--ignore=tests/test_packaging.py",
-                           *[f"--ignore-glob={EXTRA_TESTS[m]}" for m in missing]], cwd=ROOT, env=env)
+                           "--ignore=tests/browser", "--ignore=tests/test_packaging.py"], cwd=ROOT, env=env)
     report = {"runtime": versions, "python": subprocess.run([str(py), "--version"], capture_output=True,
                                                             text=True).stdout.strip(),
-              "chapters": results, "unit_tests_exit": unit.returncode, "unit_tests_left_out": [EXTRA_TESTS[m] for m in missing]}
+              "chapters": results, "unit_tests_exit": unit.returncode}
     (VENV / "report.json").write_text(json.dumps(report, indent=1))
     ok = all(r["ok"] for r in results) and unit.returncode == 0
     print(f"colab-check: {'passed' if ok else 'FAILED'}; report in {(VENV / 'report.json').relative_to(ROOT)}")
